@@ -1,0 +1,64 @@
+# Two commands do everything on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+WORKERS ?= 2
+VENV := .venv
+PY := $(VENV)/bin/python
+MS := $(VENV)/bin/mapserver
+STAMP := $(VENV)/.installed
+
+# With DATABASE_URL set, that PostgreSQL is used and no local cluster is started.
+ifdef DATABASE_URL
+DB_START := true
+else
+DB_START := scripts/localdb.sh start
+DB_ENV = DATABASE_URL="$$(scripts/localdb.sh url)"
+endif
+
+.PHONY: help install deps db run serve stop test bench lint clean
+
+help:
+	@echo "make run    install, start the local PostGIS, load the demo city, serve http://127.0.0.1:$(PORT)"
+	@echo "make test   install, start PostGIS, run the test suite on a throwaway database"
+	@echo "make bench  benchmarks (prints figures and ratios)"
+	@echo "make stop   stop the local PostGIS cluster;  make lint  ruff"
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+deps:
+	@scripts/system-deps.sh $(DEPS_FLAGS)
+
+db: deps install
+	@$(DB_START)
+	@$(DB_ENV) $(MS) db migrate
+
+run: db
+	@$(DB_ENV) $(MS) demo load
+	@echo "serving the map on http://127.0.0.1:$(PORT)  (Ctrl-C to stop; make stop stops PostGIS)"
+	@$(DB_ENV) $(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - \
+		'mapserver:create_app()'
+
+stop:
+	@scripts/localdb.sh stop
+
+test: DEPS_FLAGS := --with-browser
+test: deps install
+	@$(DB_START)
+	@$(DB_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: db
+	@$(DB_ENV) $(PY) -m benchmarks $(BENCH_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean: stop
+	rm -rf var $(VENV)

@@ -1,0 +1,1 @@
+"""Write path: files -> validated, versioned PostGIS layers."""

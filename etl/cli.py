@@ -1,0 +1,207 @@
+"""`mapserver etl ...`, `mapserver layers ...` and `mapserver demo ...`: the write path from a terminal."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from etl import publish as publish_mod
+from etl.errors import LoadRefused
+from etl.pipeline import LoadOptions, file_sha256, load_file
+from mapserver import audit
+from mapserver.config import database_url
+from mapserver.db import connect
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+@contextmanager
+def _connection():
+    conn = connect(database_url(current_app.config), application_name="mapserver-cli")
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _layer(slug: str):
+    layer = current_app.extensions["mapserver.catalog"].get(slug)
+    if layer is None:
+        known = ", ".join(sorted(current_app.extensions["mapserver.catalog"]))
+        raise click.BadParameter(f"unknown layer {slug!r}; known layers: {known}", param_hint="--layer")
+    return layer
+
+
+def _audit(conn, action: str, target: str, result: str, details: dict, layer=None) -> None:
+    with conn, conn.cursor() as cur:
+        audit.record(cur, actor=_actor(), action=action, target=target, result=result, details=details,
+                     agency=layer.agency if layer else None)
+
+
+def _fail(err: LoadRefused) -> None:
+    click.secho(f"Refused / Từ chối: {err}", fg="red", err=True)
+    click.echo(f"  vi: {err.vi}", err=True)
+    sys.exit(1)
+
+
+def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | None = None):
+    """Load one file, audit the outcome, print the report; exit 1 when refused."""
+    target = f"{layer.slug}:{path.name}"
+    try:
+        report = load_file(conn, layer, path, options)
+    except LoadRefused as err:
+        _audit(conn, "etl.load", target, "refused", err.to_dict(), layer)
+        _fail(err)
+    _audit(conn, "etl.load", target, "ok", {"version": report.version, "rows_loaded": report.rows_loaded,
+                                             "rows_rejected": report.rows_rejected, "dry_run": options.dry_run}, layer)
+    click.echo(report.summary())
+    for r in report.rejections[:20]:
+        click.echo(f"  row {r.row}: {r.field}: {r.reason}")
+    if report.rows_rejected > 20:
+        click.echo(f"  ... {report.rows_rejected - 20} more rejected rows (see the full report)")
+    if report_file:
+        report_file.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    return report
+
+
+def _options(**overrides) -> LoadOptions:
+    cfg = current_app.config
+    return LoadOptions(area=cfg["AREA_BBOX"], chunk_rows=int(cfg["ETL_CHUNK_ROWS"]),
+                       keep_versions=int(cfg["KEEP_VERSIONS"]), actor=_actor(), **overrides)
+
+
+@click.group("etl")
+def etl_group() -> None:
+    """Load agencies' files into versioned layers."""
+
+
+@etl_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layer", "slug", required=True, help="Layer to load into (see `mapserver layers list`).")
+@click.option("--crs", help="Coordinate system of the file when it declares none or a wrong one, e.g. EPSG:3405.")
+@click.option("--source-layer", help="Layer inside the file (GeoPackage with several layers).")
+@click.option("--dry-run", is_flag=True, help="Validate and report without loading.")
+@click.option("--no-publish", is_flag=True, help="Load a new version but keep the published one.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here.")
+@with_appcontext
+def etl_load(file: Path, slug: str, crs, source_layer, dry_run: bool, no_publish: bool, report_file) -> None:
+    """Validate FILE and load it as a new version of a layer."""
+    layer = _layer(slug)
+    with _connection() as conn:
+        run_load(conn, layer, file, _options(crs=crs, source_layer=source_layer, dry_run=dry_run,
+                                             publish=not no_publish), report_file)
+
+
+@click.group("layers")
+def layers_group() -> None:
+    """List layers and their versions; publish and roll back."""
+
+
+@layers_group.command("list")
+@with_appcontext
+def layers_list() -> None:
+    """Every layer of the catalog with its published version and feature count."""
+    with _connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT l.slug, l.visibility, l.published_version, v.feature_count, l.title_en "
+                    "FROM mapserver.layers l LEFT JOIN mapserver.layer_versions v "
+                    "ON v.layer_slug = l.slug AND v.version = l.published_version ORDER BY l.slug")
+        click.echo(f"{'layer':<12} {'visibility':<10} {'published':>9} {'features':>9}  title")
+        for slug, visibility, version, count, title in cur.fetchall():
+            click.echo(f"{slug:<12} {visibility:<10} {version or '-':>9} {count or 0:>9}  {title}")
+
+
+@layers_group.command("versions")
+@click.argument("slug")
+@with_appcontext
+def layers_versions(slug: str) -> None:
+    """The versions of one layer, newest first."""
+    _layer(slug)
+    with _connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT version, status, feature_count, source_name, created_by, created_at "
+                    "FROM mapserver.layer_versions WHERE layer_slug = %s ORDER BY version DESC", (slug,))
+        for version, status, count, source, who, at in cur.fetchall():
+            click.echo(f"v{version:<4} {status:<9} {count:>9}  {at:%Y-%m-%d %H:%M}  {who or '-':<16} {source or ''}")
+
+
+def _publish_command(conn, layer, action: str, fn):
+    try:
+        result = fn()
+    except LoadRefused as err:
+        _audit(conn, action, layer.slug, "refused", err.to_dict(), layer)
+        _fail(err)
+    _audit(conn, action, layer.slug, "ok", {"version": result}, layer)
+    click.echo(f"{layer.slug}: version {result} is now published")
+
+
+@layers_group.command("publish")
+@click.argument("slug")
+@click.argument("version", type=click.IntRange(min=1))
+@with_appcontext
+def layers_publish(slug: str, version: int) -> None:
+    """Publish a loaded VERSION of layer SLUG."""
+    layer = _layer(slug)
+    with _connection() as conn:
+
+        def publish_it() -> int:
+            publish_mod.publish(conn, slug, version)
+            return version
+
+        _publish_command(conn, layer, "layer.publish", publish_it)
+
+
+@layers_group.command("rollback")
+@click.argument("slug")
+@with_appcontext
+def layers_rollback(slug: str) -> None:
+    """Publish the version before the published one."""
+    layer = _layer(slug)
+    with _connection() as conn:
+        _publish_command(conn, layer, "layer.rollback", lambda: publish_mod.rollback(conn, slug))
+
+
+@click.group("demo")
+def demo_group() -> None:
+    """The demo city (Ho Chi Minh City), generated and loaded like an agency's files."""
+
+
+@demo_group.command("load")
+@click.option("--dir", "outdir", default="var/demo", type=click.Path(file_okay=False, path_type=Path),
+              show_default=True, help="Where the generated files are written.")
+@click.option("--force", is_flag=True, help="Regenerate and reload even when already loaded.")
+@with_appcontext
+def demo_load(outdir: Path, force: bool) -> None:
+    """Generate the demo files (once) and load each layer unless that exact file is already published."""
+    from etl.demo import generate_demo_city
+
+    files = {slug: outdir / name for slug, name in DEMO_FILES.items()}
+    if force or not all(p.exists() for p in files.values()):
+        click.echo(f"generating the demo city into {outdir} ...")
+        files = generate_demo_city(outdir)
+    with _connection() as conn:
+        for slug, path in files.items():
+            if not force and _published_sha(conn, slug) == file_sha256(path):
+                click.echo(f"{slug}: {path.name} already published, skipped")
+                continue
+            run_load(conn, _layer(slug), path, _options())
+
+
+DEMO_FILES = {"health": "health.geojson", "education": "education.gpkg",
+              "transport": "transport.geojson", "bus_stops": "bus_stops.csv"}
+
+
+def _published_sha(conn, slug: str) -> str | None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT v.source_sha256 FROM mapserver.layers l JOIN mapserver.layer_versions v "
+                    "ON v.layer_slug = l.slug AND v.version = l.published_version WHERE l.slug = %s", (slug,))
+        row = cur.fetchone()
+    conn.rollback()
+    return row[0] if row else None

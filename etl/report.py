@@ -1,0 +1,54 @@
+"""The load report: what was read, loaded, repaired and rejected, row by row."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+MAX_LISTED_REJECTIONS = 1000  # beyond this only the count grows; the report stays readable
+
+
+@dataclass
+class Rejection:
+    row: int
+    field: str
+    reason: str
+
+
+@dataclass
+class LoadReport:
+    layer: str
+    source: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_repaired: int = 0
+    rows_rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    crs_in: str | None = None
+    crs_out: str = "EPSG:4326"
+    bbox: list[float] | None = None
+    version: int | None = None
+    published: bool = False
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def reject(self, row: int, field_name: str, reason: str) -> None:
+        self.rows_rejected += 1
+        if len(self.rejections) < MAX_LISTED_REJECTIONS:
+            self.rejections.append(Rejection(row, field_name, reason))
+
+    def extend_bbox(self, bounds: tuple[float, float, float, float]) -> None:
+        if self.bbox is None:
+            self.bbox = list(bounds)
+        else:
+            self.bbox = [min(self.bbox[0], bounds[0]), min(self.bbox[1], bounds[1]),
+                         max(self.bbox[2], bounds[2]), max(self.bbox[3], bounds[3])]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (f"{self.layer} <- {self.source}: read {self.rows_read}, loaded {self.rows_loaded}, "
+                f"repaired {self.rows_repaired}, rejected {self.rows_rejected}"
+                + (f", version {self.version}" + (" published" if self.published else "") if self.version else "")
+                + f" ({self.seconds:.1f} s)")

@@ -1,0 +1,41 @@
+"""The `mapserver` command: Flask's CLI plus the database, ETL, layer and demo commands."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from etl.cli import demo_group, etl_group, layers_group
+from mapserver import create_app
+from mapserver.config import database_url
+from mapserver.db import connect
+from mapserver.migrations import apply_migrations, sync_catalog
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def cli() -> None:
+    """Sector-data map server: load, publish and serve a city's sector layers."""
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("migrate")
+@with_appcontext
+def db_migrate() -> None:
+    """Apply pending migrations in sql/ and sync the layer catalog."""
+    conn = connect(database_url(current_app.config), application_name="mapserver-migrate")
+    try:
+        applied = apply_migrations(conn)
+        sync_catalog(conn, current_app.extensions["mapserver.catalog"])
+    finally:
+        conn.close()
+    click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
+
+
+cli.add_command(etl_group)
+cli.add_command(layers_group)
+cli.add_command(demo_group)

@@ -1,0 +1,60 @@
+"""Settings: defaults here, overridden by an instance file, then by the environment.
+
+Every limit is a named setting (DESIGN: limits are settings). `config.example.toml` at
+the top of the repository documents each one.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # PostgreSQL/PostGIS to serve from; `make run` sets it to the checkout's local cluster.
+    "DATABASE_URL": None,
+    "POOL_MAX_CONNECTIONS": 8,
+    "STATEMENT_TIMEOUT_MS": 10_000,
+    "CONNECT_TIMEOUT_S": 3,
+    # Read API limits.
+    "PAGE_LIMIT_DEFAULT": 100,
+    "PAGE_LIMIT_MAX": 10_000,
+    # Write path.
+    "KEEP_VERSIONS": 5,
+    "ETL_CHUNK_ROWS": 50_000,
+    "MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
+    # The deployment's area (lon/lat): rows outside it are rejected by the ETL.
+    # Default: Ho Chi Minh City since 2025 (incl. former Binh Duong and Ba Ria - Vung Tau).
+    "AREA_BBOX": (106.2, 10.3, 107.7, 11.6),
+    "DEFAULT_LANGUAGE": "vi",
+    "BASEMAP_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "BASEMAP_ATTRIBUTION": "© OpenStreetMap contributors",
+}
+
+
+def database_url(config: dict[str, Any]) -> str:
+    """The URL to connect to, or a clear error naming the variable to set."""
+    url = config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise RuntimeError(
+            "DATABASE_URL is not set: run through `make run` (which starts a local PostGIS) "
+            "or export DATABASE_URL=postgresql://user:pass@host:port/dbname"
+        )
+    return url
+
+
+def load_config(app, test_config: dict[str, Any] | None = None) -> None:
+    """Defaults, then `instance/mapserver.toml`, then MAPSERVER_* and DATABASE_URL variables."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_file("mapserver.toml", load=_load_toml, silent=True, text=False)
+    app.config.from_prefixed_env("MAPSERVER")
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config["AREA_BBOX"] = tuple(float(v) for v in app.config["AREA_BBOX"])
+
+
+def _load_toml(fh) -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.load(fh)

@@ -1,0 +1,105 @@
+"""The connection pool, the per-request connection, and plain connections for the CLI.
+
+The pool is created lazily in each process (gunicorn forks after import), so importing
+this module never connects to anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg2
+import psycopg2.pool
+from flask import Flask, current_app, g
+
+from mapserver.config import database_url
+from mapserver.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def connect(url: str, *, statement_timeout_ms: int | None = None, connect_timeout_s: int = 5,
+            application_name: str = "mapserver"):
+    """One new connection; CLI and ETL jobs use this, requests use the pool."""
+    options = f"-c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else None
+    return psycopg2.connect(url, connect_timeout=connect_timeout_s, application_name=application_name,
+                            options=options)
+
+
+class Pool:
+    """A per-process ThreadedConnectionPool that drops connections a restart has broken."""
+
+    def __init__(self, url: str, maxconn: int, statement_timeout_ms: int, connect_timeout_s: int):
+        self._args = (url, maxconn, statement_timeout_ms, connect_timeout_s)
+        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
+        self._pid = os.getpid()
+
+    def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
+        with _lock:
+            if self._pool is None or self._pid != os.getpid():
+                url, maxconn, timeout_ms, connect_s = self._args
+                self._pool = psycopg2.pool.ThreadedConnectionPool(
+                    0, maxconn, url, connect_timeout=connect_s, application_name="mapserver-web",
+                    options=f"-c statement_timeout={int(timeout_ms)}",
+                )
+                self._pid = os.getpid()
+            return self._pool
+
+    def getconn(self):
+        try:
+            conn = self._get_pool().getconn()
+        except (psycopg2.OperationalError, psycopg2.pool.PoolError) as exc:
+            log.warning("database unavailable: %s", exc)
+            raise DatabaseUnavailable() from exc
+        return conn
+
+    def putconn(self, conn) -> None:
+        broken = bool(conn.closed)
+        if not broken:
+            try:
+                conn.rollback()
+            except psycopg2.Error:
+                broken = True
+        self._get_pool().putconn(conn, close=broken)
+
+
+def init_app(app: Flask) -> None:
+    """Attach a lazy pool to the app and return each request's connection when it ends."""
+    app.extensions["mapserver.pool"] = Pool(
+        database_url(app.config),
+        int(app.config["POOL_MAX_CONNECTIONS"]),
+        int(app.config["STATEMENT_TIMEOUT_MS"]),
+        int(app.config["CONNECT_TIMEOUT_S"]),
+    )
+    app.teardown_appcontext(_release)
+
+
+def get_db():
+    """This request's connection, taken from the pool on first use."""
+    if "db" not in g:
+        g.db = current_app.extensions["mapserver.pool"].getconn()
+    return g.db
+
+
+def _release(_exc: BaseException | None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        current_app.extensions["mapserver.pool"].putconn(conn)
+
+
+@contextmanager
+def run_query(sql, params=None) -> Iterator:
+    """A cursor with `sql` executed; a lost connection becomes a 503, not a 500."""
+    conn = get_db()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            yield cur
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        log.warning("database error: %s", exc)
+        raise DatabaseUnavailable() from exc

@@ -1,0 +1,80 @@
+"""Apply the numbered SQL files in `sql/` once each, and sync the catalog into the database.
+
+Each file runs in its own transaction and is recorded with its checksum, so a file edited
+after it was applied is refused instead of silently diverging.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from psycopg2 import sql
+
+from layers import Layer, load_agencies
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_LOCK_KEY = 7_311_001  # pg_advisory_xact_lock key: one migrator at a time
+
+
+class MigrationError(RuntimeError):
+    """A migration cannot be applied as recorded."""
+
+
+def _files(directory: Path) -> list[Path]:
+    files = sorted(directory.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    numbers = [f.name[:4] for f in files]
+    if len(numbers) != len(set(numbers)):
+        raise MigrationError(f"two migrations share a number in {directory}")
+    return files
+
+
+def apply_migrations(conn, directory: Path = SQL_DIR) -> list[str]:
+    """Apply pending migrations; return the names applied (empty when up to date)."""
+    applied: list[str] = []
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS public.schema_migrations ("
+                        " name text PRIMARY KEY, sha256 text NOT NULL,"
+                        " applied_at timestamptz NOT NULL DEFAULT now())")
+            cur.execute("SELECT name, sha256 FROM public.schema_migrations")
+            done = dict(cur.fetchall())
+        for path in _files(directory):
+            text = path.read_text(encoding="utf-8")
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            if path.name in done:
+                if done[path.name] != digest:
+                    raise MigrationError(f"{path.name} changed after it was applied; add a new migration instead")
+                continue
+            with conn, conn.cursor() as cur:
+                cur.execute(text)
+                cur.execute("INSERT INTO public.schema_migrations (name, sha256) VALUES (%s, %s)",
+                            (path.name, digest))
+            applied.append(path.name)
+    finally:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    return applied
+
+
+def sync_catalog(conn, catalog: dict[str, Layer]) -> None:
+    """Upsert the agencies and layers the definitions declare; published versions are untouched."""
+    with conn, conn.cursor() as cur:
+        for agency in load_agencies():
+            cur.execute(
+                "INSERT INTO mapserver.agencies (slug, name_vi, name_en) VALUES (%s, %s, %s) "
+                "ON CONFLICT (slug) DO UPDATE SET name_vi = EXCLUDED.name_vi, name_en = EXCLUDED.name_en",
+                (agency["slug"], agency["name"]["vi"], agency["name"]["en"]),
+            )
+        for layer in catalog.values():
+            cur.execute(
+                sql.SQL(
+                    "INSERT INTO mapserver.layers (slug, agency_id, visibility, title_vi, title_en) "
+                    "VALUES (%s, (SELECT id FROM mapserver.agencies WHERE slug = %s), %s, %s, %s) "
+                    "ON CONFLICT (slug) DO UPDATE SET agency_id = EXCLUDED.agency_id, "
+                    "visibility = EXCLUDED.visibility, title_vi = EXCLUDED.title_vi, title_en = EXCLUDED.title_en"
+                ),
+                (layer.slug, layer.agency, layer.visibility, layer.title["vi"], layer.title["en"]),
+            )

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# System packages the server and its tests need: PostgreSQL 15 + PostGIS 3, GDAL's command-line
+# tools (ogr2ogr, the speed reference; ogrinfo, an OGC API client) and Debian's Chromium (page tests).
+# As root on Debian they are installed when missing; otherwise we say what to install.
+set -euo pipefail
+
+need=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
+command -v ogr2ogr >/dev/null || need+=(gdal-bin)
+if [ "${1:-}" = "--with-browser" ]; then
+    command -v chromium >/dev/null || need+=(chromium)
+    command -v chromedriver >/dev/null || need+=(chromium-driver)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing system packages: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+    echo "missing system packages: ${need[*]}" >&2
+    echo "the map server needs PostgreSQL 15 with PostGIS 3 (its database), GDAL tools and Chromium (page tests)." >&2
+    echo "on Debian/Ubuntu run as root: apt-get install ${need[*]}" >&2
+    echo "or set DATABASE_URL to a PostgreSQL 15+ server with PostGIS 3 available." >&2
+    exit 1
+fi

@@ -1,0 +1,99 @@
+"""Session fixtures: one migrated, demo-loaded template database; clones for tests that write; a live server."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import psycopg2
+import pytest
+from werkzeug.serving import make_server
+
+from etl.pipeline import LoadOptions, load_file
+from layers import load_catalog
+from mapserver import create_app
+from mapserver.config import DEFAULTS
+from mapserver.migrations import apply_migrations, sync_catalog
+from tests import pg
+
+DEMO_SLUGS = ("health", "education", "transport", "bus_stops")
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory) -> dict[str, Path]:
+    from etl.demo import generate_demo_city
+
+    return generate_demo_city(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def template_db(catalog, demo_files):
+    """Migrated and demo-loaded; only ever cloned, so tests that write cannot disturb each other."""
+    url = pg.server_url()
+    name = pg.create_database(url, "mapserver_tmpl")
+    conn = psycopg2.connect(pg.dsn_for(url, name))
+    try:
+        apply_migrations(conn)
+        sync_catalog(conn, catalog)
+        reports = {slug: load_file(conn, catalog[slug], demo_files[slug], LoadOptions(area=DEFAULTS["AREA_BBOX"]))
+                   for slug in DEMO_SLUGS}
+    finally:
+        conn.close()
+    yield name, reports
+    pg.drop_database(url, name)
+
+
+@pytest.fixture(scope="session")
+def demo_reports(template_db):
+    return template_db[1]
+
+
+def _clone(template_db) -> tuple[str, str]:
+    url = pg.server_url()
+    name = pg.create_database(url, "mapserver_test", template=template_db[0])
+    return name, pg.dsn_for(url, name)
+
+
+@pytest.fixture(scope="session")
+def db_url(template_db):
+    """The database the session's server reads from (a clone of the template)."""
+    name, dsn = _clone(template_db)
+    yield dsn
+    pg.drop_database(pg.server_url(), name)
+
+
+@pytest.fixture
+def fresh_db_url(template_db):
+    """A private clone for a test that loads, publishes or otherwise writes."""
+    name, dsn = _clone(template_db)
+    yield dsn
+    pg.drop_database(pg.server_url(), name)
+
+
+@pytest.fixture
+def conn(db_url):
+    """A connection to the session database whose work is rolled back after the test."""
+    connection = psycopg2.connect(db_url)
+    yield connection
+    connection.rollback()
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def app(db_url):
+    return create_app({"DATABASE_URL": db_url, "TESTING": True})
+
+
+@pytest.fixture(scope="session")
+def server(app):
+    """The real app over real HTTP on a free loopback port; yields its base URL."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()

@@ -1,0 +1,72 @@
+"""Throwaway PostgreSQL databases (and whole clusters) for the test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+from psycopg2.extensions import make_dsn, parse_dsn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set: run the tests with `make test`")
+    return url
+
+
+def dsn_for(url: str, dbname: str) -> str:
+    return make_dsn(url, dbname=dbname)
+
+
+def admin_execute(url: str, statement: str) -> None:
+    """Run a statement outside a transaction (CREATE/DROP DATABASE need that)."""
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()
+
+
+def create_database(url: str, prefix: str = "mapserver_test", template: str | None = None) -> str:
+    """A new database on the server behind `url`; returns its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    clause = f" TEMPLATE {template}" if template else ""
+    admin_execute(url, f"CREATE DATABASE {name}{clause}")
+    return name
+
+
+def drop_database(url: str, name: str) -> None:
+    admin_execute(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def current_dbname(url: str) -> str:
+    return parse_dsn(url).get("dbname", "postgres")
+
+
+@contextmanager
+def throwaway_cluster():
+    """A cluster of its own (initdb, start), for tests that stop and restart the server."""
+    base = ROOT / "var" / "test-clusters" / uuid.uuid4().hex[:8]
+    base.mkdir(parents=True)
+    env = {**os.environ, "MAPSERVER_PGDIR": str(base)}
+    script = str(ROOT / "scripts" / "localdb.sh")
+
+    def run(*args: str) -> str:
+        return subprocess.run([script, *args], env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+    run("start")
+    try:
+        yield run
+    finally:
+        subprocess.run([script, "stop"], env=env, capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)

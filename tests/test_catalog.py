@@ -1,0 +1,63 @@
+"""The layer catalog: the four built-in layers, and definitions that must be refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from layers import CatalogError, load_catalog
+from layers.registry import parse_layer
+
+
+def test_builtin_layers_are_the_four_sectors(catalog):
+    assert set(catalog) == {"health", "education", "transport", "bus_stops"}
+    for layer in catalog.values():
+        assert layer.title["vi"] and layer.title["en"] and layer.title["vi"] != layer.title["en"]
+        assert layer.required, f"{layer.slug} has no required field"
+        assert any(f.searchable for f in layer.fields)
+        assert any(f.filterable for f in layer.fields)
+        assert {f.name for f in layer.fields} >= {"name", "kind"}
+        kinds = layer.field("kind").values
+        assert set(layer.style["kinds"]) == set(kinds), f"{layer.slug}: every kind needs a legend entry"
+
+
+def test_health_is_points_transport_is_lines_and_points(catalog):
+    assert catalog["health"].postgis_type == "Point"
+    assert catalog["transport"].geometry_types == ("MultiLineString", "Point")
+    assert catalog["transport"].postgis_type == "Geometry"
+    assert catalog["bus_stops"].field("routes").sql_type == "text[]"
+
+
+def _minimal(**extra):
+    data = {"slug": "parks", "geometry": ["Point"], "title": {"vi": "Công viên", "en": "Parks"},
+            "description": {"vi": "x", "en": "y"}, "fields": [{"name": "name", "type": "text",
+                                                                "title": {"vi": "Tên", "en": "Name"}}]}
+    data.update(extra)
+    return data
+
+
+def test_a_minimal_definition_parses():
+    assert parse_layer(_minimal(), "parks.toml").field_names == ("name",)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"colour": "red"}, "unknown key"),
+    ({"slug": "Parks; DROP TABLE x"}, "slug"),
+    ({"geometry": ["Circle"]}, "geometry"),
+    ({"title": {"vi": "Công viên"}}, "'vi' and 'en'"),
+    ({"visibility": "secret"}, "visibility"),
+    ({"fields": [{"name": "geom", "type": "text", "title": {"vi": "a", "en": "b"}}]}, "reserved"),
+    ({"fields": [{"name": "size", "type": "bigint", "title": {"vi": "a", "en": "b"}}]}, "type"),
+    ({"min_zoom": 15, "max_zoom": 3}, "zoom"),
+])
+def test_bad_definitions_are_refused_with_the_reason(change, message):
+    with pytest.raises(CatalogError, match=message):
+        parse_layer(_minimal(**change), "parks.toml")
+
+
+def test_a_duplicate_slug_is_refused(tmp_path):
+    text = ('slug = "parks"\ngeometry = ["Point"]\ntitle = {vi = "a", en = "b"}\n'
+            'description = {vi = "a", en = "b"}\n')
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "b.toml").write_text(text)
+    with pytest.raises(CatalogError, match="defined twice"):
+        load_catalog(tmp_path)

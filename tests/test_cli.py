@@ -1,0 +1,68 @@
+"""The `mapserver` console script, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg2
+
+MAPSERVER = str(Path(sys.executable).with_name("mapserver"))
+
+
+def _run(db_url, *args, check=True):
+    env = {**os.environ, "DATABASE_URL": db_url}
+    result = subprocess.run([MAPSERVER, *args], env=env, capture_output=True, text=True, timeout=300)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_layers_list_shows_every_published_layer(db_url):
+    out = _run(db_url, "layers", "list").stdout
+    for slug in ("health", "education", "transport", "bus_stops"):
+        line = next(line for line in out.splitlines() if line.startswith(slug))
+        assert line.split()[2] == "1"
+
+
+def test_etl_load_then_versions_rollback_and_audit(fresh_db_url, demo_files, tmp_path):
+    report_file = tmp_path / "report.json"
+    out = _run(fresh_db_url, "etl", "load", str(demo_files["health"]), "--layer", "health",
+               "--report", str(report_file)).stdout
+    assert "version 2 published" in out
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["rows_loaded"] == report["rows_read"] > 0 and report["crs_in"] == "EPSG:4326"
+    versions = _run(fresh_db_url, "layers", "versions", "health").stdout.splitlines()
+    assert versions[0].split()[:2] == ["v2", "published"] and versions[1].split()[:2] == ["v1", "retired"]
+    assert "version 1 is now published" in _run(fresh_db_url, "layers", "rollback", "health").stdout
+    conn = psycopg2.connect(fresh_db_url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT action, target, result FROM mapserver.audit_log ORDER BY id")
+        assert cur.fetchall() == [("etl.load", "health:health.geojson", "ok"), ("layer.rollback", "health", "ok")]
+    conn.close()
+
+
+def test_a_refused_load_exits_non_zero_and_says_why_in_both_languages(fresh_db_url, tmp_path):
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    result = _run(fresh_db_url, "etl", "load", str(empty), "--layer", "health", check=False)
+    assert result.returncode == 1
+    assert "empty.geojson" in result.stderr and "no rows" in result.stderr and "không có" in result.stderr
+
+
+def test_an_unknown_layer_is_a_usage_error_listing_the_known_ones(fresh_db_url, demo_files):
+    result = _run(fresh_db_url, "etl", "load", str(demo_files["health"]), "--layer", "parks", check=False)
+    assert result.returncode == 2 and "bus_stops, education, health, transport" in result.stderr
+
+
+def test_dry_run_validates_without_loading(fresh_db_url, demo_files):
+    out = _run(fresh_db_url, "etl", "load", str(demo_files["education"]), "--layer", "education", "--dry-run").stdout
+    assert "loaded" in out
+    conn = psycopg2.connect(fresh_db_url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM mapserver.layer_versions WHERE layer_slug = 'education'")
+        assert cur.fetchone()[0] == 1
+    conn.close()

@@ -1,0 +1,82 @@
+"""Migrations apply on an empty database, once; the audit log cannot be rewritten."""
+
+from __future__ import annotations
+
+import shutil
+
+import psycopg2
+import pytest
+
+from mapserver.migrations import SQL_DIR, MigrationError, apply_migrations, sync_catalog
+from tests import pg
+
+SCHEMA_FINGERPRINT = """
+SELECT string_agg(x, '|' ORDER BY x) FROM (
+  SELECT 'rel:' || n.nspname || '.' || c.relname || ':' || c.relkind::text FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'mapserver', 'layer_data')
+  UNION ALL
+  SELECT 'fn:' || n.nspname || '.' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'mapserver'
+  UNION ALL
+  SELECT 'trg:' || tgname FROM pg_trigger WHERE NOT tgisinternal
+) s(x)
+"""
+
+
+@pytest.fixture
+def empty_db():
+    url = pg.server_url()
+    name = pg.create_database(url, "mapserver_empty")
+    conn = psycopg2.connect(pg.dsn_for(url, name))
+    yield conn
+    conn.close()
+    pg.drop_database(url, name)
+
+
+def _fingerprint(conn) -> tuple[str, int]:
+    with conn.cursor() as cur:
+        cur.execute(SCHEMA_FINGERPRINT)
+        schema = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM public.schema_migrations")
+        return schema, cur.fetchone()[0]
+
+
+def test_migrations_apply_once_on_an_empty_database(empty_db):
+    files = sorted(p.name for p in SQL_DIR.glob("[0-9]*.sql"))
+    assert apply_migrations(empty_db) == files
+    before = _fingerprint(empty_db)
+    assert "rel:mapserver.audit_log:r" in before[0] and "rel:mapserver.layer_versions:r" in before[0]
+    assert apply_migrations(empty_db) == []
+    assert _fingerprint(empty_db) == before
+
+
+def test_catalog_sync_is_idempotent(empty_db, catalog):
+    apply_migrations(empty_db)
+    for _ in range(2):
+        sync_catalog(empty_db, catalog)
+    with empty_db.cursor() as cur:
+        cur.execute("SELECT l.slug, a.slug FROM mapserver.layers l JOIN mapserver.agencies a ON a.id = l.agency_id")
+        rows = dict(cur.fetchall())
+    assert rows == {slug: layer.agency for slug, layer in catalog.items()}
+
+
+def test_an_applied_migration_that_was_edited_is_refused(empty_db, tmp_path):
+    copy = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, copy)
+    apply_migrations(empty_db, copy)
+    first = sorted(copy.glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited\n")
+    with pytest.raises(MigrationError, match="changed after it was applied"):
+        apply_migrations(empty_db, copy)
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE mapserver.audit_log SET result = 'ok'",
+    "DELETE FROM mapserver.audit_log",
+    "TRUNCATE mapserver.audit_log",
+])
+def test_the_audit_log_is_append_only(conn, statement):
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO mapserver.audit_log (actor, action, result) VALUES ('test', 'probe', 'ok')")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="append-only"):
+            cur.execute(statement)
