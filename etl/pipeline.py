@@ -5,20 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import shapely
 from tqdm import tqdm
 
 from etl import crs as crs_mod
-from etl import load
+from etl import encoding as encoding_mod
+from etl import gtfs, load, sources
 from etl import publish as publish_mod
+from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
 from etl.read import open_source
 from etl.report import LoadReport
-from etl.validate import column_map, validate_batch
+from etl.validate import column_map, near_duplicates, validate_batch
 from layers import Layer
 
 
@@ -33,20 +38,27 @@ class LoadOptions:
     keep_versions: int = 5
     actor: str = "cli"
     progress: bool | None = None  # None: show a bar when stderr is a terminal
+    encoding: str | None = None  # tcvn3, vni or a codec name; None: detect legacy Vietnamese text
+    max_bytes: int | None = None  # refuse larger uploads (MAX_UPLOAD_BYTES)
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    near_duplicate_metres: float = 5.0
 
 
 def file_sha256(path: Path) -> str:
+    """The checksum of a file, or of a folder's files in name order (a shapefile folder)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for part in sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]:
+        with open(part, "rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
 def load_file(conn, layer: Layer, path: Path, options: LoadOptions) -> LoadReport:
     """Load `path` into a new version of `layer`; refuse the whole file or reject rows, never half-publish."""
     path = Path(path)
-    report = LoadReport(layer=layer.slug, source=path.name, dry_run=options.dry_run)
+    report = LoadReport(layer=layer.slug, source=path.name, dry_run=options.dry_run,
+                        started_at=datetime.now(UTC).isoformat(timespec="seconds"))
     started = time.monotonic()
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (load.LOCK_CLASS, layer.slug))
@@ -67,13 +79,32 @@ def load_file(conn, layer: Layer, path: Path, options: LoadOptions) -> LoadRepor
     return report
 
 
+@contextmanager
+def _readable(path: Path, layer: Layer, options: LoadOptions):
+    """The file to read: unpacked from an archive, or built from a GTFS feed, in a temporary folder."""
+    with sources.prepare(path, limits=options.archive_limits, max_bytes=options.max_bytes,
+                         wanted=options.source_layer) as prepared:
+        if prepared.gtfs is None:
+            yield prepared.path, options.source_layer
+            return
+        with tempfile.TemporaryDirectory(prefix="mapserver-gtfs-") as tmp:
+            yield gtfs.to_layer_file(prepared.gtfs, layer, Path(tmp)), None
+
+
 def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: LoadReport) -> None:
-    with open_source(path, layer=options.source_layer, batch_rows=options.chunk_rows) as (info, batches):
-        source_crs = crs_mod.resolve(options.crs or info.crs, path.name)
-        report.crs_in = crs_mod.describe(source_crs)
+    with _readable(path, layer, options) as (readable, source_layer), \
+            open_source(readable, layer=_inner_layer(readable, source_layer), batch_rows=options.chunk_rows,
+                        encoding=encoding_mod.gdal_encoding(options.encoding, path.name)) as (info, batches):
+        report.source_layers = [name for name in info.layers if name]
         if info.feature_count == 0:
             _refuse_if_nothing(report, path)
+        declared = crs_mod.resolve(options.crs or info.crs, path.name)
+        source_crs, note = crs_mod.identify(declared) if declared is not None else (None, None)
+        if note:
+            report.warn(note)
+        report.crs_in = crs_mod.describe(source_crs)
         mapping = column_map(layer, info.fields, path.name)
+        text_fix = encoding_mod.declared_fix(options.encoding)
         with conn.cursor() as cur:
             version = load.next_version(cur, layer)
             table_name = layer.version_table(version)
@@ -83,9 +114,14 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
             show = sys.stderr.isatty() if options.progress is None else options.progress
             with tqdm(total=info.feature_count or None, unit=" rows", disable=not show, desc=layer.slug) as bar:
                 for batch in batches:
-                    batch.geometries = crs_mod.to_wgs84(batch.geometries, source_crs)
+                    if text_fix is None:
+                        text_fix = encoding_mod.detect(batch.attributes)
+                        _note_encoding(report, text_fix)
+                    batch.attributes = text_fix.apply(batch.attributes)
+                    batch.geometries = _to_wgs84(batch.geometries, source_crs, options, report, path.name)
                     report.rows_read += len(batch.attributes)
                     frame = validate_batch(batch, layer, mapping, options.area, seen, report)
+                    near_duplicates(frame, batch.first_row, options.near_duplicate_metres, report)
                     if not frame.empty:
                         report.extend_bbox(tuple(float(v) for v in shapely.total_bounds(frame["geom"].to_numpy())))
                     if not options.dry_run:
@@ -106,6 +142,28 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
                  json.dumps(report.to_dict(), ensure_ascii=False), options.actor))
         report.version = version
         conn.commit()
+
+
+def _inner_layer(readable: Path, source_layer: str | None) -> str | None:
+    """--source-layer names a file inside an archive or folder, or a layer inside a GeoPackage."""
+    return source_layer if source_layer and source_layer not in (readable.stem, readable.name) else None
+
+
+def _note_encoding(report: LoadReport, text_fix: encoding_mod.TextFix) -> None:
+    if text_fix.name:
+        report.encoding = text_fix.name
+        report.warn(f"attribute text was converted from {text_fix.name} to Unicode")
+
+
+def _to_wgs84(geoms, source_crs, options: LoadOptions, report: LoadReport, source: str):
+    """Reproject a chunk; a file without a CRS must be lon/lat (or plainly lat/lon, then swapped and reported)."""
+    if source_crs is not None:
+        return crs_mod.to_wgs84(geoms, source_crs)
+    swapped = crs_mod.check_unreferenced(geoms, options.area, source)
+    if swapped and not report.axes_swapped:
+        report.axes_swapped = True
+        report.warn("the coordinates were in lat/lon order (x holds latitudes); they were swapped to lon/lat")
+    return crs_mod.swap_xy(geoms) if swapped else geoms
 
 
 def _refuse_if_nothing(report: LoadReport, path: Path) -> None:

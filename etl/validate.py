@@ -134,6 +134,26 @@ def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tu
     return frame[ok]
 
 
+def near_duplicates(frame: pd.DataFrame, first_row: int, metres: float, report: LoadReport) -> None:
+    """Warn about rows with the same name closer than `metres` (in one chunk: the whole of a usual agency file)."""
+    if "name" not in frame or len(frame) < 2 or metres <= 0:
+        return
+    points = shapely.point_on_surface(frame["geom"].to_numpy())
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    metres_per_degree = 111_320.0
+    reach = metres / (metres_per_degree * max(np.cos(np.radians(np.abs(y).max())), 0.01))
+    left, right = shapely.STRtree(points).query(points, predicate="dwithin", distance=reach)
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    names = frame["name"].fillna("").str.casefold().str.strip().to_numpy()
+    dx = (x[left] - x[right]) * metres_per_degree * np.cos(np.radians(y[left]))
+    distance = np.hypot(dx, (y[left] - y[right]) * metres_per_degree)
+    close = (names[left] == names[right]) & (names[left] != "") & (distance <= metres)
+    rows = frame.index.to_numpy() + first_row
+    for i, j, d in zip(left[close], right[close], distance[close], strict=True):
+        report.near_duplicate(int(rows[i]), int(rows[j]), str(frame["name"].iloc[i]), float(d))
+
+
 def _ids(batch: Batch, mapping: dict[str, str], layer: Layer, rows: np.ndarray) -> pd.Series:
     if layer.id_field in mapping:
         ids = _text(batch.attributes[mapping[layer.id_field]])
@@ -142,13 +162,13 @@ def _ids(batch: Batch, mapping: dict[str, str], layer: Layer, rows: np.ndarray) 
 
 
 def _unique(ids: pd.Series, rows: np.ndarray, ok: np.ndarray, seen: set[str], report: LoadReport) -> np.ndarray:
+    """Keep the first valid row of each id; later ones (in this chunk or an earlier one) are rejected."""
+    valid = ids[ok]
+    repeated = valid.duplicated().to_numpy() | valid.isin(seen).to_numpy()
     keep = np.ones(len(ids), dtype=bool)
-    for i, value in enumerate(ids.to_numpy()):
-        if not ok[i]:
-            continue
-        if value in seen:
-            report.reject(int(rows[i]), "id", f"duplicate id {value!r}")
-            keep[i] = False
-        else:
-            seen.add(value)
+    positions = np.flatnonzero(ok)[repeated]
+    for i in positions:
+        report.reject(int(rows[i]), "id", f"duplicate id {ids.iloc[i]!r}")
+    keep[positions] = False
+    seen.update(valid[~repeated].to_numpy())
     return keep
