@@ -23,7 +23,7 @@ from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
 from etl.read import open_source
 from etl.report import LoadReport
-from etl.validate import column_map, near_duplicates, validate_batch
+from etl.validate import SeenIds, column_map, near_duplicates, validate_batch
 from layers import Layer
 
 
@@ -110,7 +110,7 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
             table_name = layer.version_table(version)
             if not options.dry_run:
                 load.create_version_table(cur, layer, table_name)
-            seen: set[str] = set()
+            seen = SeenIds()
             show = sys.stderr.isatty() if options.progress is None else options.progress
             with tqdm(total=info.feature_count or None, unit=" rows", disable=not show, desc=layer.slug) as bar:
                 for batch in batches:
@@ -133,8 +133,10 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
             if options.dry_run:
                 conn.rollback()
                 return
+            indexing = time.monotonic()
             for stmt in load.index_statements(layer, table_name):
                 cur.execute(stmt)
+            report.seconds_indexing = round(time.monotonic() - indexing, 3)
             cur.execute(
                 "INSERT INTO mapserver.layer_versions (layer_slug, version, table_name, status, feature_count, bbox,"
                 " source_name, source_sha256, report, created_by) VALUES (%s, %s, %s, 'ready', %s, %s, %s, %s, %s, %s)",

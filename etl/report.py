@@ -46,6 +46,7 @@ class LoadReport:
     published: bool = False
     dry_run: bool = False
     seconds: float = 0.0
+    seconds_indexing: float = 0.0  # of `seconds`: building the indexes and ANALYZE after the COPY
 
     def reject(self, row: int, field_name: str, reason: str) -> None:
         self.rows_rejected += 1
