@@ -17,12 +17,16 @@ import shapely
 from etl.errors import LoadRefused
 from layers import Layer
 
-_REQUIRED_COLUMNS = {"stop_id", "stop_lat", "stop_lon", "route_id", "trip_id", "stop_sequence",
-                     "shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"}
+_REQUIRED_COLUMNS = {
+    "stops.txt": ("stop_id", "stop_lat", "stop_lon"), "routes.txt": ("route_id",), "trips.txt": ("trip_id", "route_id"),
+    "stop_times.txt": ("trip_id", "stop_id", "stop_sequence"),
+    "shapes.txt": ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"),
+}
 METRO_ROUTE_TYPES = {"0", "1", "2", "5", "7", "12"}  # tram, subway, rail, cable tram, funicular, monorail
 
 
 def _table(feed: Path, name: str, columns: list[str] | None = None, required: bool = True) -> pd.DataFrame | None:
+    """One feed file as text columns (only `columns`); refuses a missing file or a missing required column."""
     path = feed / name
     if not path.exists():
         if required:
@@ -31,7 +35,7 @@ def _table(feed: Path, name: str, columns: list[str] | None = None, required: bo
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True,
                         usecols=lambda c: columns is None or c.strip() in columns)
     frame.columns = [c.strip() for c in frame.columns]
-    missing = [c for c in (columns or []) if c not in frame.columns and c in _REQUIRED_COLUMNS]
+    missing = [c for c in (columns or []) if c not in frame.columns and c in _REQUIRED_COLUMNS.get(name, ())]
     if missing:
         raise LoadRefused(f"{name} has no column {missing[0]}", f"{name} thiếu cột {missing[0]}",
                           source=name, field=missing[0])

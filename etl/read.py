@@ -89,14 +89,29 @@ def _pick_layers(path: Path, layer: str | None) -> list[str | None]:
     return names[:1] or [None]
 
 
+def _shapefile_fallback_encoding(shp: Path) -> str | None:
+    """Latin-1 for a .dbf with neither .cpg nor language byte: GDAL would otherwise pass its bytes through raw,
+    and legacy TCVN3/VNI or misread UTF-8 could not be recognised afterwards (etl.encoding)."""
+    if any(p.stem == shp.stem and p.suffix.lower() == ".cpg" for p in shp.parent.iterdir()):
+        return None
+    dbf = next((p for p in shp.parent.iterdir() if p.stem == shp.stem and p.suffix.lower() == ".dbf"), None)
+    if dbf is None:
+        return None
+    with open(dbf, "rb") as fh:
+        header = fh.read(32)
+    return "ISO-8859-1" if len(header) == 32 and header[29] == 0 else None
+
+
 @contextmanager
 def open_source(path: Path, *, layer: str | None = None, batch_rows: int = 50_000, encoding: str | None = None):
     """Yield (SourceInfo, iterator of Batch) for one layer of a file GDAL can read (every folder of a KML)."""
     path = Path(path)
     layers = _pick_layers(path, layer)
     options = _open_options(path)
-    if encoding and path.suffix.lower() == ".shp":
-        options["encoding"] = encoding
+    if path.suffix.lower() == ".shp":
+        encoding = encoding or _shapefile_fallback_encoding(path)
+        if encoding:
+            options["encoding"] = encoding
     infos = [pyogrio.read_info(path, layer=name, **options) for name in layers]
     if all(i.get("geometry_type") is None for i in infos):
         raise LoadRefused("the file has no geometry", "tệp không có dữ liệu hình học", source=path.name)

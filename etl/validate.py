@@ -16,6 +16,7 @@ from layers import Field, Layer
 _MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 _SINGLE = {v: k for k, v in _MULTI.items()}
 _TO_MULTI = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons}
+_EPSILON = 1e-9  # degrees, ~0.1 mm
 _TYPE_ID = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}
 
 
@@ -114,8 +115,8 @@ def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tu
     for i in np.flatnonzero(~ok):
         report.reject(int(rows[i]), "geometry", reasons[i])
     bounds = shapely.bounds(geoms)
-    inside = ((bounds[:, 0] >= area[0]) & (bounds[:, 1] >= area[1])
-              & (bounds[:, 2] <= area[2]) & (bounds[:, 3] <= area[3]))
+    lo, hi = np.subtract(area[:2], _EPSILON), np.add(area[2:], _EPSILON)  # float dirt: 180.00000000000006
+    inside = (bounds[:, 0] >= lo[0]) & (bounds[:, 1] >= lo[1]) & (bounds[:, 2] <= hi[0]) & (bounds[:, 3] <= hi[1])
     for i in np.flatnonzero(ok & ~inside):
         report.reject(int(rows[i]), "geometry", "outside the deployment area")
     ok &= inside

@@ -14,13 +14,19 @@ from mapserver.migrations import sync_catalog
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 
-# Not part of the catalog: a layer any of the real files fits (a name, any geometry), for reader tests.
-PLACES = parse_layer({
-    "slug": "places", "agency": "so-giao-thong", "geometry": ["Point", "MultiLineString", "MultiPolygon"],
-    "title": {"vi": "Địa điểm", "en": "Places"}, "description": {"vi": "Thử nghiệm", "en": "Test"},
-    "fields": [{"name": "name", "type": "text", "required": True, "searchable": True,
-                "title": {"vi": "Tên", "en": "Name"}}],
-}, "tests/etl/conftest.py")
+
+
+def places(name_field: str = "name"):
+    """Not part of the catalog: a layer any real file fits (a required name column, any geometry)."""
+    return parse_layer({
+        "slug": "places", "agency": "so-giao-thong", "geometry": ["Point", "MultiLineString", "MultiPolygon"],
+        "title": {"vi": "Địa điểm", "en": "Places"}, "description": {"vi": "Thử nghiệm", "en": "Test"},
+        "fields": [{"name": name_field, "type": "text", "required": True, "searchable": True,
+                    "title": {"vi": "Tên", "en": "Name"}}],
+    }, "tests/etl/conftest.py")
+
+
+PLACES = places()
 
 
 def real(*parts: str) -> Path:
@@ -52,14 +58,14 @@ def published(conn, slug: str) -> tuple:
     return version, rows
 
 
-def rows_of(conn, slug: str, columns: str = "id, name") -> list[tuple]:
+def rows_of(conn, slug: str, columns: str = "id, name", order_by: str = "gid") -> list[tuple]:
     """The published rows of a layer (table name from the catalog row, not from a request)."""
     with conn.cursor() as cur:
         cur.execute("SELECT table_name FROM mapserver.layer_versions v JOIN mapserver.layers l "
                     "ON l.slug = v.layer_slug AND l.published_version = v.version WHERE l.slug = %s", (slug,))
         table = cur.fetchone()[0]
-        cur.execute(sql.SQL("SELECT {} FROM {} ORDER BY gid").format(
-            sql.SQL(columns), sql.Identifier("layer_data", table)))
+        cur.execute(sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
+            sql.SQL(columns), sql.Identifier("layer_data", table), sql.SQL(order_by)))
         result = cur.fetchall()
     conn.rollback()
     return result

@@ -86,5 +86,5 @@ def test_a_csv_with_swapped_columns_is_loaded_the_right_way_round_and_reported(d
                     encoding="utf-8")
     report = load_file(db, catalog["health"], path, LoadOptions(area=AREA))
     assert report.axes_swapped and any("swapped" in w for w in report.warnings)
-    assert rows_of(db, "health", "round(ST_X(geom)::numeric, 2), round(ST_Y(geom)::numeric, 2)") == [
+    assert rows_of(db, "health", "round(ST_X(geom)::numeric, 2)::float8, round(ST_Y(geom)::numeric, 2)::float8") == [
         (106.70, 10.78), (106.65, 10.80)]

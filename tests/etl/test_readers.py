@@ -15,7 +15,7 @@ from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file
 from etl.read import csv_coordinate_columns, fold_name
 from mapserver.config import DEFAULTS
-from tests.etl.conftest import published, rows_of
+from tests.etl.conftest import PLACES, published, rows_of
 
 AREA = DEFAULTS["AREA_BBOX"]
 
@@ -46,9 +46,9 @@ def test_kmz_loads(db, catalog, tmp_path):
     path = tmp_path / "health.kmz"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.write(kml, "doc.kml")
-    with pytest.raises(LoadRefused) as info:  # KML has no "kind": the required field is named
-        load_file(db, catalog["health"], path, LoadOptions(area=AREA))
-    assert info.value.field == "kind"
+    report = load_file(db, catalog["health"], path, LoadOptions(area=AREA))  # fields from ExtendedData
+    assert report.rows_loaded == 3
+    assert rows_of(db, "health", "name, kind") == [(f"Trạm y tế {i}", "clinic") for i in range(3)]
 
 
 def test_zipped_shapefile_in_vn2000_with_prj(db, catalog, tmp_path):
@@ -91,16 +91,29 @@ def test_near_duplicates_are_reported_not_rejected(db, catalog, tmp_path):
     assert (pair.row, pair.other_row, pair.name) == (1, 4, "Trạm y tế 0") and 1 < pair.metres < 4
 
 
-def test_invalid_geometries_repaired_and_counted_z_dropped(db, catalog, tmp_path):
+def test_repairs_are_counted(db, tmp_path):
     bowtie = shapely.Polygon([(106.70, 10.70), (106.72, 10.72), (106.72, 10.70), (106.70, 10.72)])
+    square = shapely.box(106.80, 10.80, 106.81, 10.81)
+    frame = gpd.GeoDataFrame({"id": ["a", "b"], "name": ["Công viên 1", "Công viên 2"]}, geometry=[bowtie, square],
+                             crs="EPSG:4326")
+    path = tmp_path / "parks.geojson"
+    frame.to_file(path)
+    report = load_file(db, PLACES, path, LoadOptions(area=AREA))
+    assert report.rows_loaded == 2 and report.rows_repaired == 1
+    assert rows_of(db, "places", "id, ST_IsValid(geom), ST_NumGeometries(geom)") == [("a", True, 2), ("b", True, 1)]
+
+
+def test_z_dropped_and_lines_unified_to_multilines(db, catalog, tmp_path):
     frame = gpd.GeoDataFrame({"id": ["r1", "r2"], "name": ["Tuyến 1", "Tuyến 2"], "kind": ["bus_route"] * 2},
-                             geometry=[shapely.LineString([(106.7, 10.7, 5), (106.8, 10.8, 6)]), bowtie.boundary],
+                             geometry=[shapely.LineString([(106.7, 10.7, 5), (106.8, 10.8, 6)]),
+                                       shapely.MultiLineString([[(106.7, 10.7), (106.75, 10.8)]])],
                              crs="EPSG:4326")
     path = tmp_path / "transport.geojson"
     frame.to_file(path)
     report = load_file(db, catalog["transport"], path, LoadOptions(area=AREA))
     assert report.rows_loaded == 2
-    assert rows_of(db, "transport", "DISTINCT ST_NDims(geom), GeometryType(geom)") == [(2, "MULTILINESTRING")]
+    assert rows_of(db, "transport", "DISTINCT ST_NDims(geom), GeometryType(geom)", order_by="1") == [
+        (2, "MULTILINESTRING")]
 
 
 def test_gtfs_without_shapes_uses_stop_sequences(db, catalog, tmp_path):
