@@ -7,9 +7,11 @@ import json
 import sys
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import shapely
@@ -110,25 +112,9 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
             table_name = layer.version_table(version)
             if not options.dry_run:
                 load.create_version_table(cur, layer, table_name)
-            seen = SeenIds()
-            show = sys.stderr.isatty() if options.progress is None else options.progress
-            with tqdm(total=info.feature_count or None, unit=" rows", disable=not show, desc=layer.slug) as bar:
-                for batch in batches:
-                    if text_fix is None:
-                        text_fix = encoding_mod.detect(batch.attributes)
-                        _note_encoding(report, text_fix)
-                    batch.attributes = text_fix.apply(batch.attributes)
-                    batch.geometries = _to_wgs84(batch.geometries, source_crs, options, report, path.name)
-                    report.rows_read += len(batch.attributes)
-                    frame = validate_batch(batch, layer, mapping, options.area, seen, report)
-                    near_duplicates(frame, batch.first_row, options.near_duplicate_metres, report)
-                    if not frame.empty:
-                        report.extend_bbox(tuple(float(v) for v in shapely.total_bounds(frame["geom"].to_numpy())))
-                    if not options.dry_run:
-                        report.rows_loaded += load.copy_rows(cur, layer, table_name, frame)
-                    else:
-                        report.rows_loaded += len(frame)
-                    bar.update(len(batch.attributes))
+            copy = None if options.dry_run else partial(load.copy_rows, cur, layer, table_name)
+            _stream(batches, info.feature_count, layer, mapping, text_fix, source_crs, options, report, copy,
+                    path.name)
             _refuse_if_nothing(report, path)
             if options.dry_run:
                 conn.rollback()
@@ -144,6 +130,35 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
                  json.dumps(report.to_dict(), ensure_ascii=False), options.actor))
         report.version = version
         conn.commit()
+
+
+def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], text_fix, source_crs,
+            options: LoadOptions, report: LoadReport, copy, source: str) -> None:
+    """Fix text, reproject and validate each chunk while the previous one is COPYed (one chunk in flight:
+    PostgreSQL parses rows on its own core while Python prepares the next chunk; memory stays two chunks)."""
+    seen = SeenIds()
+    show = sys.stderr.isatty() if options.progress is None else options.progress
+    with tqdm(total=total or None, unit=" rows", disable=not show, desc=layer.slug) as bar, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy") as copier:
+        pending: Future | None = None
+        for batch in batches:
+            if text_fix is None:
+                text_fix = encoding_mod.detect(batch.attributes)
+                _note_encoding(report, text_fix)
+            batch.attributes = text_fix.apply(batch.attributes)
+            batch.geometries = _to_wgs84(batch.geometries, source_crs, options, report, source)
+            report.rows_read += len(batch.attributes)
+            frame = validate_batch(batch, layer, mapping, options.area, seen, report)
+            near_duplicates(frame, batch.first_row, options.near_duplicate_metres, report)
+            if not frame.empty:
+                report.extend_bbox(tuple(float(v) for v in shapely.total_bounds(frame["geom"].to_numpy())))
+            if copy is None:
+                report.rows_loaded += len(frame)
+            else:
+                report.rows_loaded += pending.result() if pending else 0
+                pending = copier.submit(copy, frame)
+            bar.update(len(batch.attributes))
+        report.rows_loaded += pending.result() if pending else 0
 
 
 def _inner_layer(readable: Path, source_layer: str | None) -> str | None:

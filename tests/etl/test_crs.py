@@ -39,7 +39,7 @@ def test_the_provincial_zone_shorthand_is_the_epsg_zone_with_k_09999():
 
 def test_a_zone_without_an_epsg_code_gets_the_seven_parameter_shift():
     zone = crs.resolve("VN2000:103.5", "f")  # no EPSG zone has this meridian: built with towgs84
-    assert "towgs84=-191.90441429" in zone.to_proj4()
+    assert "TOWGS84[-191.90441429" in zone.to_wkt("WKT1_GDAL")
 
 
 def test_the_datum_shift_moves_points_by_the_expected_hundreds_of_metres():
