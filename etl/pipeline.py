@@ -85,7 +85,8 @@ def load_file(conn, layer: Layer, path: Path, options: LoadOptions) -> LoadRepor
 def _readable(path: Path, layer: Layer, options: LoadOptions):
     """The file to read: unpacked from an archive, or built from a GTFS feed, in a temporary folder."""
     with sources.prepare(path, limits=options.archive_limits, max_bytes=options.max_bytes,
-                         wanted=options.source_layer) as prepared:
+                         wanted=options.source_layer,
+                         text_codec=encoding_mod.gdal_encoding(options.encoding, path.name)) as prepared:
         if prepared.gtfs is None:
             yield prepared.path, options.source_layer
             return

@@ -6,6 +6,7 @@ refused before any work is done, with a message naming the file.
 
 from __future__ import annotations
 
+import codecs
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,27 @@ def _pick_in_folder(folder: Path, source: str, wanted: str | None) -> Path:
     return _check_shapefile(chosen_file, source) if chosen_file.suffix.lower() == ".shp" else chosen_file
 
 
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _transcode(source: Path, target: Path, codec: str) -> Path:
+    """A UTF-8 copy of a text file in another encoding (GDAL's CSV reader only speaks UTF-8)."""
+    with open(source, encoding=codec, errors="replace", newline="") as src, \
+            open(target, "w", encoding="utf-8", newline="") as out:
+        while block := src.read(1 << 20):
+            out.write(block)
+    return target
+
+
 def _is_gtfs(folder: Path) -> bool:
     names = {p.name.lower() for p in folder.rglob("*.txt")}
     return "stops.txt" in names and "routes.txt" in names
@@ -85,7 +107,7 @@ def _is_gtfs(folder: Path) -> bool:
 
 @contextmanager
 def prepare(path: Path, *, limits: archive.ArchiveLimits, max_bytes: int | None = None,
-            wanted: str | None = None) -> Iterator[Prepared]:
+            wanted: str | None = None, text_codec: str | None = None) -> Iterator[Prepared]:
     """Yield what to read from `path`; anything unpacked lives in a temporary folder removed afterwards."""
     path = Path(path)
     check_size(path, max_bytes)
@@ -106,5 +128,9 @@ def prepare(path: Path, *, limits: archive.ArchiveLimits, max_bytes: int | None 
         raise LoadRefused("a .dbf alone has no geometries; send the .shp with it (zipped or as a folder)",
                           "tệp .dbf không có dữ liệu hình học; hãy gửi kèm .shp (nén zip hoặc cả thư mục)",
                           source=path.name)
+    elif suffix == ".csv" and not _is_utf8(path):
+        # Legacy bytes (TCVN3, VNI, cp1258...): read as `text_codec` (Latin-1 keeps every byte for etl.encoding).
+        with tempfile.TemporaryDirectory(prefix="mapserver-etl-") as tmp:
+            yield Prepared(_transcode(path, Path(tmp) / path.name, text_codec or "latin-1"))
     else:
         yield Prepared(path)

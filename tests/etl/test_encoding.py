@@ -78,3 +78,20 @@ def test_decomposed_unicode_is_stored_composed(db, catalog, tmp_path):
     path.write_text(f"id,name,kind,kinh độ,vĩ độ\nh1,{decomposed},clinic,106.70,10.78\n", encoding="utf-8")
     load_file(db, catalog["health"], path, LoadOptions(area=AREA))
     assert rows_of(db, "health")[0][1] == unicodedata.normalize("NFC", decomposed)
+
+
+def test_a_tcvn3_csv_is_detected_and_converted(db, catalog, tmp_path):
+    path = tmp_path / "health.csv"
+    rows = "".join(f"h{i},{legacy},hospital,106.6{i},10.75\n" for i, (legacy, _) in enumerate(KNOWN["tcvn3"]))
+    path.write_bytes(("id,name,kind,lon,lat\n" + rows).encode("latin-1"))
+    report = load_file(db, catalog["health"], path, LoadOptions(area=AREA))
+    assert report.encoding == "tcvn3"
+    assert [row[1] for row in rows_of(db, "health")] == [unicode for _, unicode in KNOWN["tcvn3"]]
+
+
+def test_a_cp1258_csv_is_read_with_the_declared_codec(db, catalog, tmp_path):
+    path = tmp_path / "health.csv"
+    name = "B\u00ea\u0301n Tre - Ca\u0300 Mau"  # Windows-1258 writes tone marks as combining characters
+    path.write_bytes(f"id,name,kind,lon,lat\nh1,{name},hospital,106.66,10.75\n".encode("cp1258"))
+    load_file(db, catalog["health"], path, LoadOptions(area=AREA, encoding="cp1258"))
+    assert rows_of(db, "health")[0][1] == "Bến Tre - Cà Mau"
