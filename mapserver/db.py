@@ -93,13 +93,20 @@ def _release(_exc: BaseException | None) -> None:
 
 
 @contextmanager
-def run_query(sql, params=None) -> Iterator:
-    """A cursor with `sql` executed; a lost connection becomes a 503, not a 500."""
+def db_cursor() -> Iterator:
+    """A cursor on this request's connection; a lost connection becomes a 503, not a 500."""
     conn = get_db()
     try:
         with conn.cursor() as cur:
-            cur.execute(sql, params)
             yield cur
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         log.warning("database error: %s", exc)
         raise DatabaseUnavailable() from exc
+
+
+@contextmanager
+def run_query(sql, params=None) -> Iterator:
+    """A cursor with `sql` executed; a lost connection becomes a 503, not a 500."""
+    with db_cursor() as cur:
+        cur.execute(sql, params)
+        yield cur
