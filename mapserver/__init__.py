@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from flask_compress import Compress
 
 from layers import load_catalog
 
@@ -24,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     errors.init_app(app)
     db.init_app(app)
+    Compress(app)
     app.register_blueprint(health.bp)
     tiles.init_app(app)
     app.register_blueprint(pages.bp)

@@ -36,10 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "TILE_EXTENT": 4096,
     "TILE_BUFFER": 64,
     "TILE_CLUSTER_BELOW_ZOOM": 15,
-    "TILE_CLUSTER_GRID": 48,
+    "TILE_CLUSTER_GRID": 32,
     # Tiles up to this zoom are kept in mapserver.tile_cache; the unversioned tile URL is cached this long.
     "TILE_CACHE_MAX_ZOOM": 18,
     "TILE_MAX_AGE_S": 300,
+    # Responses compressed (Flask-Compress) when the client accepts it: the map page's files and tiles.
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
+                           "image/svg+xml", "application/vnd.mapbox-vector-tile"],
 }
 
 

@@ -23,7 +23,7 @@ class TileSettings:
     extent: int = 4096
     buffer: int = 64
     cluster_below_zoom: int = 15
-    cluster_grid: int = 48
+    cluster_grid: int = 32
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> TileSettings:

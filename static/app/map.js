@@ -14,6 +14,18 @@
   L.control.locate({ strings: { title: T.locate }, showPopup: false, flyTo: false }).addTo(map);
   map.createPane("highlight").style.zIndex = 650;
 
+  // VectorGrid draws points in tile pixels and gives them no LatLng, but Leaflet >= 1.8 asks a
+  // clicked point for one (and throws without it): derive it from the tile and the pixel.
+  var circleLatLng = L.CircleMarker.prototype.getLatLng;
+  L.CircleMarker.include({
+    getLatLng: function () {
+      if (this._latlng || !this._renderer || !this._renderer.getCoord) return circleLatLng.call(this);
+      var tile = this._renderer.getCoord();
+      var size = this._renderer._size;
+      return map.unproject(L.point(tile.x * size.x, tile.y * size.y).add(this._point), tile.z);
+    }
+  });
+
   var overlays = {};
   var tapMode = false;
   var you = null;
@@ -43,10 +55,11 @@
   function styleFor(layer) {
     var colors = {};
     layer.legend.forEach(function (k) { colors[k.kind] = k.color; });
-    return function (props) {
+    return function (props, zoom) {
       var color = colors[props.kind] || layer.color;
       var count = props.count || 1;
-      return { radius: count > 1 ? Math.min(16, 7 + Math.log2(count) * 2) : 7, weight: 2, color: color, opacity: 1,
+      var radius = zoom < 14 ? 5 : zoom < 16 ? 6 : 8;
+      return { radius: count > 1 ? Math.min(14, radius + Math.log2(count) * 1.5) : radius, weight: 2, color: color, opacity: 1,
                fill: true, fillColor: color, fillOpacity: count > 1 ? 0.6 : 0.9 };
     };
   }
