@@ -47,6 +47,9 @@ class Pool:
                     0, maxconn, url, connect_timeout=connect_s, application_name="mapserver-web",
                     options=f"-c statement_timeout={int(timeout_ms)}",
                 )
+                # psycopg2 keeps a returned connection only while fewer than `minconn` are idle, so
+                # with 0 every request would reconnect (~3 ms). Open lazily, keep up to maxconn.
+                self._pool.minconn = maxconn
                 self._pid = os.getpid()
             return self._pool
 

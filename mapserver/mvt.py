@@ -114,13 +114,16 @@ class LayerTiles:
     def _clustered(self, table: sql.Composable) -> sql.Composable:
         # Cells are aligned on the world grid, not on the tile, so two neighbouring tiles agree on
         # the clusters in their shared buffer. Each cell shows its lowest-gid point with a `count`.
+        # One sort serves both the window and DISTINCT ON; no join back to the table (the planner
+        # misjudges the number of cells and would scan the whole primary key).
         cell = _cell_size(self.settings.cluster_grid)
         return self._mvt(sql.SQL(
-            "SELECT {geom} AS geom, t.gid, {props}, c.count FROM ("
-            " SELECT min(s.gid) AS gid, count(*)::integer AS count FROM {table} s"
-            " WHERE s.geom_3857 && {envelope}"
-            " GROUP BY floor(ST_X(s.geom_3857) / {cell}), floor(ST_Y(s.geom_3857) / {cell})"
-            ") c JOIN {table} t ON t.gid = c.gid"
+            "SELECT {geom} AS geom, t.gid, {props}, t.count FROM ("
+            " SELECT DISTINCT ON (s.cx, s.cy) s.*, count(*) OVER (PARTITION BY s.cx, s.cy ORDER BY s.gid"
+            "  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)::integer AS count FROM ("
+            "  SELECT r.*, floor(ST_X(r.geom_3857) / {cell}) AS cx, floor(ST_Y(r.geom_3857) / {cell}) AS cy"
+            "  FROM {table} r WHERE r.geom_3857 && {envelope}) s"
+            " ORDER BY s.cx, s.cy, s.gid) t"
         ).format(geom=self._geom(), props=_properties(self.layer, "t"), table=table,
                  envelope=_envelope(self._margin()), cell=cell))
 
