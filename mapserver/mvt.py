@@ -144,8 +144,26 @@ def tile_statement(parts: list[sql.Composable], store: bool) -> sql.Composable:
     ).format(tile)
 
 
-CACHE_LOOKUP = ("SELECT tile FROM mapserver.tile_cache WHERE layers = %(layers)s AND version = %(version)s"
-                " AND z = %(z)s AND x = %(x)s AND y = %(y)s")
+def cached_tile(cur, params: dict) -> bytes | None:
+    """The tile from mapserver.tile_cache (one primary-key lookup), or None."""
+    cur.execute("SELECT tile FROM mapserver.tile_cache WHERE layers = %(layers)s AND version = %(version)s"
+                " AND z = %(z)s AND x = %(x)s AND y = %(y)s", params)
+    row = cur.fetchone()
+    return None if row is None else bytes(row[0])
 
-KEPT_VERSION = ("SELECT table_name FROM mapserver.layer_versions"
-                " WHERE layer_slug = %s AND version = %s AND status <> 'dropped'")
+
+def cut_tile(cur, parts: list[sql.Composable], params: dict, store: bool) -> bytes:
+    """Cut the tile (and store it in the cache, committed with the cut) in one statement."""
+    cur.execute(tile_statement(parts, store), params)
+    tile = bytes(cur.fetchone()[0] or b"")
+    if store:
+        cur.connection.commit()
+    return tile
+
+
+def kept_table(cur, slug: str, version: int) -> str | None:
+    """The table of a layer version that is still kept (published, retired or ready), else None."""
+    cur.execute("SELECT table_name FROM mapserver.layer_versions"
+                " WHERE layer_slug = %s AND version = %s AND status <> 'dropped'", (slug, version))
+    row = cur.fetchone()
+    return None if row is None else row[0]

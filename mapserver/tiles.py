@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from layers import Layer
 from mapserver import mvt
 from mapserver.catalog import catalog, get_layer, published
-from mapserver.db import db_cursor, get_db
+from mapserver.db import db_cursor
 from mapserver.errors import InvalidParameter, LayerNotFound, prefers_english
 
 bp = Blueprint("tiles", __name__, url_prefix="/api/tiles")
@@ -111,32 +111,25 @@ def _kept_sources(cur, key: TileKey) -> tuple[mvt.TileSource, ...]:
     """The tables a versioned URL names; a version no longer kept is a 404 (its tiles changed meaning)."""
     sources = []
     for layer, version in zip(key.layers, key.versions, strict=True):
-        cur.execute(mvt.KEPT_VERSION, (layer.slug, version))
-        row = cur.fetchone()
-        if row is None:
+        table_name = mvt.kept_table(cur, layer.slug, version)
+        if table_name is None:
             raise LayerNotFound("This version of the layer is not kept any more.",
                                 "Phiên bản này của lớp không còn được lưu.")
-        sources.append(mvt.TileSource(layer, version, row[0]))
+        sources.append(mvt.TileSource(layer, version, table_name))
     return tuple(sources)
 
 
 def _render(cur, key: TileKey, resolve: Resolve) -> bytes:
     """The tile from the cache (one indexed lookup), or cut and cached in one statement."""
-    cur.execute(mvt.CACHE_LOOKUP, key.params())
-    row = cur.fetchone()
-    if row is not None:
-        return bytes(row[0])
+    cached = mvt.cached_tile(cur, key.params())
+    if cached is not None:
+        return cached
     statements = current_app.extensions["mapserver.tiles"]
     parts = [statements[s.layer.slug].statement(s.table_name, key.z) for s in resolve(cur)
              if statements[s.layer.slug].covers(key.z)]
     if not parts:
         return b""
-    store = key.z <= int(current_app.config["TILE_CACHE_MAX_ZOOM"])
-    cur.execute(mvt.tile_statement(parts, store), key.params())
-    tile = bytes(cur.fetchone()[0] or b"")
-    if store:
-        get_db().commit()
-    return tile
+    return mvt.cut_tile(cur, parts, key.params(), store=key.z <= int(current_app.config["TILE_CACHE_MAX_ZOOM"]))
 
 
 def _client_has(etag: str) -> bool:
