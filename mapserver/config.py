@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     # The map page's first view (lon, lat, zoom): central Ho Chi Minh City.
     "MAP_CENTER": (106.700, 10.776),
     "MAP_ZOOM": 13,
+    # Layers the map page lists but shows only when the citizen turns them on (dense ones).
+    "MAP_LAYERS_OFF": ["bus_stops"],
     # Vector tiles: MVT extent and buffer (tile units); below TILE_CLUSTER_BELOW_ZOOM point layers are
     # clustered on a TILE_CLUSTER_GRID x TILE_CLUSTER_GRID grid per tile (at most grid² features).
     "TILE_EXTENT": 4096,

@@ -103,7 +103,7 @@
       if (tapMode) return;
       L.popup().setLatLng(e.latlng).setContent(popupContent(e.layer.properties, e.latlng)).openOn(map);
     });
-    grid.addTo(map);
+    if (layer.on) grid.addTo(map);
     overlays[layer.slug] = grid;
   });
 

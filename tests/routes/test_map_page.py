@@ -33,6 +33,7 @@ def page_server(db_url):
 
 @pytest.fixture(scope="module")
 def browser():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -109,7 +110,6 @@ def test_the_page_loads_light_with_no_error_and_no_foreign_request(run, page_ser
     assert any("/api/tiles/health/v" in u for u in r.requests)
     print(f"first view: {r.bytes_from_us} bytes from our server")
     assert 0 < r.bytes_from_us < FIRST_VIEW_LIMIT, r.bytes_from_us
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "map-360.png"))
     assert (SCREENSHOTS / "map-360.png").stat().st_size > 10_000
 
@@ -148,6 +148,9 @@ def test_layers_toggle_off_and_on(run):
     assert _svg_paths(page, "health") > 0
     page.check("#layer-education")
     page.wait_for_function("document.querySelectorAll('.leaflet-layer-education-pane path').length > 0")
+    assert not page.is_checked("#layer-bus_stops") and _svg_paths(page, "bus_stops") == 0  # dense: off at first
+    page.check("#layer-bus_stops")
+    page.wait_for_function("document.querySelectorAll('.leaflet-layer-bus_stops-pane path').length > 0")
 
 
 @pytest.mark.browser
@@ -179,6 +182,7 @@ def test_near_me_lists_the_same_first_feature_as_the_nearest_api(run, page_serve
     assert items.count() == len(expected)
     assert items.first.get_attribute("data-id") == expected[0]["id"]
     assert "m" in items.first.locator(".dist").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "map-360-nearest.png"))
     items.first.locator("button").click()
     page.locator(".leaflet-popup-content h3").filter(has_text=expected[0]["properties"]["name"]).wait_for()
     assert r.errors == []
