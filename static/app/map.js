@@ -8,10 +8,14 @@
   var T = cfg.text;
   var numbers = new Intl.NumberFormat(cfg.lang === "vi" ? "vi-VN" : "en", { maximumFractionDigits: 1 });
 
-  var map = L.map("map", { zoomControl: true }).setView([cfg.center[1], cfg.center[0]], cfg.zoom);
+  var map = L.map("map", { zoomControl: false }).setView([cfg.center[1], cfg.center[0]], cfg.zoom);
+  L.control.zoom({ zoomInTitle: T.zoom_in, zoomOutTitle: T.zoom_out }).addTo(map);
   // The base map may be unreachable (offline, blocked): the sector layers do not depend on it.
   L.tileLayer(cfg.basemap.url, { attribution: cfg.basemap.attribution, maxZoom: 19 }).addTo(map);
-  L.control.locate({ strings: { title: T.locate }, showPopup: false, flyTo: false }).addTo(map);
+  L.control.locate({
+    strings: { title: T.locate }, showPopup: false, flyTo: false,
+    onLocationError: function () { message(T.location_failed); }
+  }).addTo(map);
   map.createPane("highlight").style.zIndex = 650;
 
   // VectorGrid draws points in tile pixels and gives them no LatLng, but Leaflet >= 1.8 asks a

@@ -104,6 +104,7 @@ def test_the_page_loads_light_with_no_error_and_no_foreign_request(run, page_ser
     assert page.title() == "Bản đồ dịch vụ công"
     assert page.locator("html").get_attribute("lang") == "vi"
     assert page.locator("#near-me").inner_text() == "Gần tôi nhất"
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Phóng to"
     assert r.errors == []
     foreign = {urlsplit(u).netloc for u in r.requests if not u.startswith(("data:", page_server))}
     assert foreign <= {"127.0.0.1:9"}, foreign
@@ -118,6 +119,7 @@ def test_the_page_loads_light_with_no_error_and_no_foreign_request(run, page_ser
 def test_english_by_accept_language_and_by_the_switch(run):
     r = run(locale="en-US", extra_http_headers={"Accept-Language": "en-US,en;q=0.9"}).open("/")
     assert r.page.locator("#near-me").inner_text() == "Nearest to me"
+    assert r.page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zoom in"
     assert r.page.locator("html").get_attribute("lang") == "en"
     r.page.click("header .lang")
     r.page.wait_for_load_state("networkidle")
