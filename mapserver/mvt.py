@@ -7,6 +7,7 @@ ST_AsMVT returns the finished tile bytes, and the statement also stores them in 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from psycopg2 import sql
 
 from layers import Layer
 
+log = logging.getLogger(__name__)
 WORLD_M = 40075016.68557849  # width of the EPSG:3857 square, in metres
 MAX_ZOOM = 22
 
@@ -66,6 +68,14 @@ def _properties(layer: Layer, alias: str) -> sql.Composable:
     return sql.SQL(", ").join(columns)
 
 
+def _warn_without_index(cur, table_name: str) -> None:
+    """Without the GiST index on geom_3857 every tile scans the whole table: say so once."""
+    cur.execute("SELECT 1 FROM pg_indexes WHERE schemaname = 'layer_data' AND tablename = %s"
+                " AND indexdef LIKE '%%USING gist (geom_3857)%%'", (table_name,))
+    if cur.fetchone() is None:
+        log.warning("layer_data.%s has no GiST index on geom_3857: its tiles will scan the whole table", table_name)
+
+
 class LayerTiles:
     """The tile statements of one layer; each version table's statement is composed once."""
 
@@ -82,12 +92,16 @@ class LayerTiles:
     def covers(self, z: int) -> bool:
         return self.layer.min_zoom <= z <= self.layer.max_zoom
 
-    def statement(self, table_name: str, z: int) -> sql.Composable:
+    def statement(self, cur, table_name: str, z: int) -> sql.Composable:
         """A scalar subquery returning this layer's MVT bytes for the bound z/x/y."""
         key = (table_name, self.clustered(z))
         if key not in self._statements:
+            if not any(k[0] == table_name for k in self._statements):
+                _warn_without_index(cur, table_name)
             build = self._clustered if key[1] else self._plain
             self._statements[key] = build(sql.Identifier("layer_data", table_name))
+            log.debug("tile statement of %s (clustered: %s): %s", table_name, key[1],
+                      self._statements[key].as_string(cur))
         return self._statements[key]
 
     def _mvt(self, rows: sql.Composable) -> sql.Composable:

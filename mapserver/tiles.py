@@ -125,7 +125,7 @@ def _render(cur, key: TileKey, resolve: Resolve) -> bytes:
     if cached is not None:
         return cached
     statements = current_app.extensions["mapserver.tiles"]
-    parts = [statements[s.layer.slug].statement(s.table_name, key.z) for s in resolve(cur)
+    parts = [statements[s.layer.slug].statement(cur, s.table_name, key.z) for s in resolve(cur)
              if statements[s.layer.slug].covers(key.z)]
     if not parts:
         return b""
