@@ -17,7 +17,7 @@ from layers import Layer
 from mapserver.catalog import catalog
 from mapserver.errors import LayerNotFound, prefers_english
 from mapserver.page_text import TEXT
-from mapserver.tiles import current_sources, tile_url_template
+from mapserver.tiles import current_sources, readable_layers, tile_url_template
 
 bp = Blueprint("pages", __name__)
 
@@ -51,9 +51,7 @@ def _legend(layer: Layer, lang: str) -> list[dict]:
 def _page_layers(lang: str) -> list[dict]:
     """The public layers with published data, each with its versioned tile URL and legend."""
     shown = []
-    for layer in catalog().values():
-        if layer.visibility != "public":
-            continue
+    for layer in readable_layers():
         try:
             (source,) = current_sources((layer,))
         except LayerNotFound:  # nothing published yet

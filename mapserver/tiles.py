@@ -65,6 +65,11 @@ def _readable(layer: Layer) -> bool:
     return layer.visibility == "public"
 
 
+def readable_layers() -> tuple[Layer, ...]:
+    """The catalog's layers anonymous clients may see (the map page lists these)."""
+    return tuple(layer for layer in catalog().values() if _readable(layer))
+
+
 def _layers(spec: str) -> tuple[Layer, ...]:
     """The layers a URL segment names, in order, each at most once; an unknown or non-public one is a 404."""
     slugs = list(dict.fromkeys(spec.split(",")))
