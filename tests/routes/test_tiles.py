@@ -7,6 +7,8 @@ import threading
 
 import mapbox_vector_tile
 import psycopg2
+import psycopg2.sql
+import pyogrio
 import pytest
 import requests
 from werkzeug.serving import make_server
@@ -229,3 +231,32 @@ def test_the_tile_cache_is_shared_and_cleared_on_publish(fresh_db_url):
     finally:
         conn.close()
         httpd.shutdown()
+
+
+def test_gdal_reads_a_tile_where_the_database_has_its_points(server, cur, busy_tiles, tmp_path):
+    """GDAL's MVT driver (what QGIS and ogr2ogr use) is an independent decoder: same ids, same places."""
+    z, x, y = busy_tiles[-1]
+    path = tmp_path / "tile.mvt"
+    path.write_bytes(requests.get(f"{server}/api/tiles/health/{z}/{x}/{y}.mvt", timeout=10).content)
+    frame = pyogrio.read_dataframe(path, layer="health", X=x, Y=y, Z=z, CLIP="NO")  # keep the buffer
+    assert frame.crs.to_epsg() == 3857
+    _, table = published_table(cur, "health")
+    cur.execute(f"SELECT id, ST_X(geom_3857), ST_Y(geom_3857) FROM layer_data.{table} "
+                "WHERE geom_3857 && ST_TileEnvelope(%s, %s, %s, margin => %s)", (z, x, y, BUFFER / EXTENT))
+    expected = {row[0]: row[1:] for row in cur.fetchall()}
+    assert sorted(frame["id"]) == sorted(expected)
+    pixel = WORLD / 2 ** z / EXTENT
+    for fid, point in zip(frame["id"], frame.geometry, strict=True):
+        assert abs(point.x - expected[fid][0]) <= pixel and abs(point.y - expected[fid][1]) <= pixel
+
+
+def test_the_tile_statement_uses_the_spatial_index(app, cur):
+    with app.app_context():
+        tiles = app.extensions["mapserver.tiles"]["health"]
+        _, table = published_table(cur, "health")
+        cur.execute("SET LOCAL enable_seqscan = off")  # the demo table is small enough for a seq scan
+        for z in (12, 16):
+            statement = tiles.statement(cur, table, z)
+            cur.execute(psycopg2.sql.SQL("EXPLAIN SELECT {}").format(statement), {"z": z, "x": 0, "y": 0})
+            plan = "\n".join(row[0] for row in cur.fetchall())
+            assert f"{table}_geom_3857_idx" in plan, plan
