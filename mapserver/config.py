@@ -28,6 +28,23 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LANGUAGE": "vi",
     "BASEMAP_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "BASEMAP_ATTRIBUTION": "© OpenStreetMap contributors",
+    # The map page's first view (lon, lat, zoom): central Ho Chi Minh City.
+    "MAP_CENTER": (106.700, 10.776),
+    "MAP_ZOOM": 13,
+    # Layers the map page lists but shows only when the citizen turns them on (dense ones).
+    "MAP_LAYERS_OFF": ["bus_stops"],
+    # Vector tiles: MVT extent and buffer (tile units); below TILE_CLUSTER_BELOW_ZOOM point layers are
+    # clustered on a TILE_CLUSTER_GRID x TILE_CLUSTER_GRID grid per tile (at most grid² features).
+    "TILE_EXTENT": 4096,
+    "TILE_BUFFER": 64,
+    "TILE_CLUSTER_BELOW_ZOOM": 15,
+    "TILE_CLUSTER_GRID": 32,
+    # Tiles up to this zoom are kept in mapserver.tile_cache; the unversioned tile URL is cached this long.
+    "TILE_CACHE_MAX_ZOOM": 18,
+    "TILE_MAX_AGE_S": 300,
+    # Responses compressed (Flask-Compress) when the client accepts it: the map page's files and tiles.
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
+                           "image/svg+xml", "application/vnd.mapbox-vector-tile"],
 }
 
 
