@@ -6,6 +6,7 @@ this module never connects to anything.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 
 import psycopg2
 import psycopg2.pool
+import psycopg2.sql
 from flask import Flask, current_app, g
 
 from mapserver.config import database_url
@@ -93,13 +95,29 @@ def _release(_exc: BaseException | None) -> None:
 
 
 @contextmanager
-def run_query(sql, params=None) -> Iterator:
-    """A cursor with `sql` executed; a lost connection becomes a 503, not a 500."""
+def cursor() -> Iterator:
+    """A cursor on this request's connection; a lost connection becomes a 503, not a 500."""
     conn = get_db()
     try:
         with conn.cursor() as cur:
-            cur.execute(sql, params)
             yield cur
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         log.warning("database error: %s", exc)
         raise DatabaseUnavailable() from exc
+
+
+@contextmanager
+def run_query(sql, params=None) -> Iterator:
+    """A cursor with `sql` executed; a lost connection becomes a 503, not a 500."""
+    with cursor() as cur:
+        cur.execute(sql, params)
+        yield cur
+
+
+def copy_csv(query: psycopg2.sql.Composable, params=None) -> str:
+    """The rows of `query` as CSV with a header line, written by PostgreSQL's own COPY."""
+    buf = io.StringIO()
+    with cursor() as cur:
+        statement = psycopg2.sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
+        cur.copy_expert(cur.mogrify(statement, params).decode(), buf)
+    return buf.getvalue()
