@@ -78,7 +78,7 @@ def normalise(frame: pd.DataFrame, layer: Layer, report: LoadReport, first_row: 
     if frame.empty or not applies(layer):
         return frame
     frame = frame.copy()
-    resolved = frame["address"].map(lambda a: None if a is None else resolve(a))
+    resolved = frame["address"].map(lambda a: resolve(a) if isinstance(a, str) else None)
     rows = frame.index.to_numpy() + first_row
     for row, address, result in zip(rows, frame["address"], resolved, strict=True):
         if isinstance(result, str):
