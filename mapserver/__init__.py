@@ -12,7 +12,7 @@ from layers import load_catalog
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import coverage, db, errors, health
+    from mapserver import coverage, coverage_page, db, errors, health
     from mapserver.config import load_config
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -25,4 +25,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(coverage.bp)
+    app.register_blueprint(coverage_page.bp)
     return app

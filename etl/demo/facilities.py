@@ -18,7 +18,7 @@ from etl.demo.wards import city_wards, near_centroid, outer_street
 
 CLINICS = 120
 STATION_SPREAD = 0.25       # a ward's station stands near its centre
-MOVABLE = {"hospital", "clinic", "pharmacy"}    # names that say nothing of a district: free to open anywhere
+MOVABLE = {"hospital", "clinic", "vaccination", "pharmacy"}
 VACCINATION_POINTS = 100
 PHARMACIES = 150
 PRIVATE_HOSPITALS = 60 - len(HOSPITALS) - len(DISTRICTS) + 1     # one district hospital is already a landmark
@@ -78,7 +78,12 @@ def _spread(rng: np.random.Generator, kind: str, count: int,
     index, lon, lat = sample_by_weight(rng, weights, count)
     names = namer(rng, [DISTRICTS[i] for i in index])
     return [_record(rng, name, kind, street_address(rng, DISTRICTS[i]), DISTRICTS[i].name, x, y)
-            | {"movable": kind in MOVABLE} for name, i, x, y in zip(names, index, lon, lat, strict=True)]
+            | {"movable": _movable(kind, name)} for name, i, x, y in zip(names, index, lon, lat, strict=True)]
+
+
+def _movable(kind: str, name: str) -> bool:
+    """Private services, whose names say nothing of a district, may open in the former provinces too."""
+    return kind in MOVABLE and "Trung tâm Y tế" not in name
 
 
 def _hospital_names(rng: np.random.Generator, districts: list[District]) -> list[str]:
@@ -95,9 +100,10 @@ def _vaccination_names(rng: np.random.Generator, districts: list[District]) -> l
     seen: set[str] = set()
     names = []
     for district in districts:
-        operator = "Trung tâm Y tế" if district.name not in seen else pick(rng, TRADE_NAMES)
+        public = district.name not in seen
         seen.add(district.name)
-        names.append(f"Điểm tiêm chủng {operator} {district.name}")
+        names.append(f"Điểm tiêm chủng Trung tâm Y tế {district.name}" if public
+                     else f"Điểm tiêm chủng {pick(rng, TRADE_NAMES)}")
     return branch_names(names)
 
 
