@@ -6,6 +6,8 @@ import pyogrio
 import pytest
 
 from etl.admin_units import province_codes, wards
+from etl.cli import DEMO_FILES
+from tests.test_cli import _run
 
 
 def test_the_country_has_3321_wards_and_34_provinces():
@@ -45,3 +47,11 @@ def test_the_wards_layer_is_published_with_every_ward_of_the_city(conn, wards_fi
     assert (count, codes, low, high) == (168, 168, "79", "79")
     assert 6000 < area < 7500        # the new Ho Chi Minh City covers about 6,770 km²
     assert ("Phường Bến Thành", "ward") in found
+
+
+def test_demo_load_sets_up_the_wards_too_and_skips_what_is_already_published(fresh_db_url, tmp_path):
+    out = _run(fresh_db_url, "demo", "load", "--dir", str(tmp_path)).stdout
+    assert "wards: wards.geojson already published, skipped" in out         # same provinces, same bytes
+    for slug, name in DEMO_FILES.items():                                  # the seed gives the same files
+        assert f"{slug}: {name} already published, skipped" in out
+    assert (tmp_path / "wards.geojson").exists()
