@@ -94,7 +94,7 @@ def _tables(layer: Layer) -> tuple[str, str]:
 def coverage():
     params = parse_params()
     rows = coverage_sql.rows_query(*_tables(params.layer), params.kind, params.province)
-    values = {"kind": params.kind, "province": params.province, "radius": params.radius}
+    values = {"layer": params.layer.slug, "kind": params.kind, "province": params.province, "radius": params.radius}
     if params.fmt == "csv":
         body = copy_csv(coverage_sql.csv_query(rows), values)
         name = f"coverage-{params.layer.slug}-{params.kind or 'all'}-{params.province or 'all'}.csv"

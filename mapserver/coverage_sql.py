@@ -51,7 +51,8 @@ _ORDER = sql.SQL("nearest_m DESC NULLS FIRST, ward_code")
 def geojson_query(rows: sql.Composed) -> sql.Composed:
     """A FeatureCollection as text, worst-served wards first."""
     return sql.SQL(
-        "SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', count(*),"
+        "SELECT json_build_object('type', 'FeatureCollection', 'layer', %(layer)s::text, 'kind', %(kind)s::text,"
+        " 'province', %(province)s::text, 'radius_m', %(radius)s::float8, 'numberReturned', count(*),"
         " 'features', coalesce(json_agg(json_build_object('type', 'Feature', 'id', r.ward_code,"
         "   'geometry', ST_AsGeoJSON(r.geom, 6)::json,"
         "   'properties', json_build_object('ward_code', r.ward_code, 'ward', r.ward, 'ward_kind', r.ward_kind,"

@@ -43,6 +43,7 @@ def test_geojson_distances_equal_a_brute_force_geodesic_computation(server, conn
     assert r.headers["Content-Type"] == "application/geo+json"
     body = r.json()
     assert body["type"] == "FeatureCollection" and body["numberReturned"] == len(body["features"]) == 168
+    assert (body["layer"], body["kind"], body["province"], body["radius_m"]) == ("health", kind, "79", 2000)
     expected = _brute_force(conn, kind, 2000.0)
     for feature in body["features"]:
         p = feature["properties"]
