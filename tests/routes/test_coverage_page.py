@@ -48,6 +48,7 @@ def test_the_page_is_light_html_in_vietnamese_by_default(server):
 def test_circles_legend_and_the_worst_served_wards_first(browser, server):
     context, page, errors, foreign = _open(browser, f"{server}/coverage")
     try:
+        assert page.title() == "Phường, xã xa dịch vụ"                    # Vietnamese first
         assert page.locator("#wards circle").count() == 168
         assert page.locator("#legend li").count() == 6
         api = requests.get(f"{server}/api/coverage", params={"layer": "health", "kind": "vaccination",
