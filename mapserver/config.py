@@ -25,6 +25,15 @@ DEFAULTS: dict[str, Any] = {
     # The deployment's area (lon/lat): rows outside it are rejected by the ETL.
     # Default: Ho Chi Minh City since 2025 (incl. former Binh Duong and Ba Ria - Vung Tau).
     "AREA_BBOX": (106.2, 10.3, 107.7, 11.6),
+    # The 2025 wards loaded as the `wards` reference layer at set-up: province codes (79 = Ho Chi Minh City)
+    # or "all" for the whole country.
+    "WARDS_PROVINCES": "79",
+    # Address normalisation: a row's ward is reported when its point lies farther from the ward's centroid
+    # than this many times the radius of a disc of the ward's area.
+    "ADDRESS_WARD_DISTANCE_FACTOR": 3.0,
+    # Service coverage per ward (/api/coverage): default and largest radius in metres.
+    "COVERAGE_RADIUS_DEFAULT": 2000,
+    "COVERAGE_RADIUS_MAX": 50_000,
     "DEFAULT_LANGUAGE": "vi",
     "BASEMAP_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "BASEMAP_ATTRIBUTION": "© OpenStreetMap contributors",

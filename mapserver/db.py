@@ -6,6 +6,7 @@ this module never connects to anything.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 
 import psycopg2
 import psycopg2.pool
+import psycopg2.sql
 from flask import Flask, current_app, g
 
 from mapserver.config import database_url
@@ -113,3 +115,12 @@ def run_query(sql, params=None) -> Iterator:
     with db_cursor() as cur:
         cur.execute(sql, params)
         yield cur
+
+
+def copy_csv(query: psycopg2.sql.Composable, params=None) -> str:
+    """The rows of `query` as CSV with a header line, written by PostgreSQL's own COPY."""
+    buf = io.StringIO()
+    with db_cursor() as cur:
+        statement = psycopg2.sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
+        cur.copy_expert(cur.mogrify(statement, params).decode(), buf)
+    return buf.getvalue()
