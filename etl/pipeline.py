@@ -17,9 +17,9 @@ from pathlib import Path
 import shapely
 from tqdm import tqdm
 
+from etl import address, gtfs, load, sources
 from etl import crs as crs_mod
 from etl import encoding as encoding_mod
-from etl import gtfs, load, sources
 from etl import publish as publish_mod
 from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
@@ -44,6 +44,8 @@ class LoadOptions:
     max_bytes: int | None = None  # refuse larger uploads (MAX_UPLOAD_BYTES)
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     near_duplicate_metres: float = 5.0
+    normalise_addresses: bool = True
+    ward_distance_factor: float = 3.0
 
 
 def file_sha256(path: Path) -> str:
@@ -150,6 +152,8 @@ def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], t
             batch.geometries = _to_wgs84(batch.geometries, source_crs, options, report, source)
             report.rows_read += len(batch.attributes)
             frame = validate_batch(batch, layer, mapping, options.area, seen, report)
+            if options.normalise_addresses:
+                frame = address.normalise(frame, layer, report, batch.first_row, options.ward_distance_factor)
             near_duplicates(frame, batch.first_row, options.near_duplicate_metres, report)
             if not frame.empty:
                 report.extend_bbox(tuple(float(v) for v in shapely.total_bounds(frame["geom"].to_numpy())))

@@ -24,6 +24,15 @@ class NearDuplicate:
 
 
 @dataclass
+class AddressIssue:
+    """A row loaded as it was because its address could not be read (etl.address)."""
+
+    row: int
+    address: str
+    reason: str
+
+
+@dataclass
 class LoadReport:
     layer: str
     source: str
@@ -35,6 +44,10 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
     near_duplicates: int = 0
     near_duplicate_pairs: list[NearDuplicate] = field(default_factory=list)
+    addresses_normalised: int = 0
+    addresses_converted: int = 0
+    addresses_unparsed: int = 0
+    address_issues: list[AddressIssue] = field(default_factory=list)
     crs_in: str | None = None
     crs_out: str = "EPSG:4326"
     axes_swapped: bool = False
@@ -53,14 +66,19 @@ class LoadReport:
         if len(self.rejections) < MAX_LISTED_REJECTIONS:
             self.rejections.append(Rejection(row, field_name, reason))
 
-    def warn(self, message: str) -> None:
-        if len(self.warnings) < MAX_LISTED_WARNINGS:
-            self.warnings.append(message)
-
     def near_duplicate(self, row: int, other_row: int, name: str, metres: float) -> None:
         self.near_duplicates += 1
         if len(self.near_duplicate_pairs) < MAX_LISTED_WARNINGS:
             self.near_duplicate_pairs.append(NearDuplicate(row, other_row, name, round(metres, 2)))
+
+    def address_issue(self, row: int, address: str, reason: str) -> None:
+        self.addresses_unparsed += 1
+        if len(self.address_issues) < MAX_LISTED_REJECTIONS:
+            self.address_issues.append(AddressIssue(row, address, reason))
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < MAX_LISTED_WARNINGS:
+            self.warnings.append(message)
 
     def extend_bbox(self, bounds: tuple[float, float, float, float]) -> None:
         if self.bbox is None:
@@ -77,4 +95,7 @@ class LoadReport:
                 f"repaired {self.rows_repaired}, rejected {self.rows_rejected}, "
                 f"near-duplicates {self.near_duplicates}, CRS {self.crs_in} -> {self.crs_out}"
                 + (f", version {self.version}" + (" published" if self.published else "") if self.version else "")
+                + (f", addresses: {self.addresses_normalised} normalised ({self.addresses_converted} from the old"
+                   f" form), {self.addresses_unparsed} not understood" if self.addresses_normalised
+                   or self.addresses_unparsed else "")
                 + f" ({self.seconds:.1f} s)")

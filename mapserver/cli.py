@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from etl.cli import demo_group, etl_group, layers_group
+from etl.cli import demo_group, etl_group, layers_group, wards_group
 from mapserver import create_app
 from mapserver.config import database_url
 from mapserver.db import connect
@@ -41,3 +41,4 @@ def db_migrate() -> None:
 cli.add_command(etl_group)
 cli.add_command(layers_group)
 cli.add_command(demo_group)
+cli.add_command(wards_group)

@@ -40,6 +40,11 @@ class FeatureNotFound(ApiError):
     en, vi = "No such feature.", "Không có đối tượng này."
 
 
+class NotPublished(ApiError):
+    status, code = 404, "NotFound"
+    en, vi = "The layer has no published version yet.", "Lớp dữ liệu chưa có phiên bản được công bố."
+
+
 class DatabaseUnavailable(ApiError):
     status, code = 503, "ServiceUnavailable"
     en = "The database is unavailable; please try again shortly."
