@@ -18,6 +18,13 @@ DEFAULTS: dict[str, Any] = {
     # Read API limits.
     "PAGE_LIMIT_DEFAULT": 100,
     "PAGE_LIMIT_MAX": 10_000,
+    "NEAREST_LIMIT_MAX": 100,
+    "NEARBY_PER_LAYER_MAX": 20,
+    "RADIUS_MAX_M": 50_000,
+    "SEARCH_LIMIT_MAX": 100,
+    # Cache-Control max-age (seconds): API metadata, and features (ETags carry the published version).
+    "CACHE_METADATA_S": 300,
+    "CACHE_FEATURES_S": 60,
     # Write path.
     "KEEP_VERSIONS": 5,
     "ETL_CHUNK_ROWS": 50_000,
