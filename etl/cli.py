@@ -91,7 +91,8 @@ def etl_group() -> None:
 @click.option("--source-layer", help="Layer inside the file (GeoPackage with several layers).")
 @click.option("--dry-run", is_flag=True, help="Validate and report without loading.")
 @click.option("--no-publish", is_flag=True, help="Load a new version but keep the published one.")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON report here.")
 @with_appcontext
 def etl_load(file: Path, slug: str, crs, source_layer, dry_run: bool, no_publish: bool, report_file) -> None:
     """Validate FILE and load it as a new version of a layer."""

@@ -65,7 +65,8 @@ def _csv_column(values: pd.Series, fld: Field) -> pd.Series:
     if fld.type == "text[]":
         return values.map(_array_literal)
     if fld.type == "boolean":
-        return values.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else ("t" if v else "f"))
+        return values.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
+                          else ("t" if v else "f"))
     return values
 
 

@@ -13,7 +13,8 @@ import shapely
 from tqdm import tqdm
 
 from etl import crs as crs_mod
-from etl import load, publish as publish_mod
+from etl import load
+from etl import publish as publish_mod
 from etl.errors import LoadRefused
 from etl.read import open_source
 from etl.report import LoadReport
@@ -70,6 +71,8 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
     with open_source(path, layer=options.source_layer, batch_rows=options.chunk_rows) as (info, batches):
         source_crs = crs_mod.resolve(options.crs or info.crs, path.name)
         report.crs_in = crs_mod.describe(source_crs)
+        if info.feature_count == 0:
+            _refuse_if_nothing(report, path)
         mapping = column_map(layer, info.fields, path.name)
         with conn.cursor() as cur:
             version = load.next_version(cur, layer)

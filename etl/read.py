@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 import pyogrio
@@ -24,7 +24,7 @@ class Batch:
 
     first_row: int
     attributes: pd.DataFrame
-    geometries: "shapely.GeometryType"
+    geometries: shapely.GeometryType
 
 
 @dataclass
@@ -73,7 +73,8 @@ def open_source(path: Path, *, layer: str | None = None, batch_rows: int = 50_00
                           source=path.name)
     info = SourceInfo(path, layer, info_raw.get("crs"), [str(f) for f in info_raw["fields"]],
                       int(info_raw.get("features") or 0))
-    with pyogrio.raw.open_arrow(path, layer=layer, batch_size=batch_rows, use_pyarrow=True, **options) as (meta, reader):
+    arrow = pyogrio.raw.open_arrow(path, layer=layer, batch_size=batch_rows, use_pyarrow=True, **options)
+    with arrow as (meta, reader):
         yield info, _batches(reader, meta["geometry_name"] or "wkb_geometry")
 
 

@@ -45,7 +45,8 @@ def _coerce(values: pd.Series, fld: Field) -> tuple[pd.Series, pd.Series]:
     if fld.type == "text":
         return text, pd.Series(False, index=values.index)
     if fld.type == "text[]":
-        parsed = text.map(lambda s: None if s is None else [p.strip() for p in s.replace(",", ";").split(";") if p.strip()])
+        parsed = text.map(lambda s: None if s is None else [p.strip() for p in s.replace(",", ";").split(";")
+                                                             if p.strip()])
         return parsed, pd.Series(False, index=values.index)
     if fld.type in ("integer", "float"):
         numbers = pd.to_numeric(text, errors="coerce")
@@ -109,7 +110,8 @@ def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tu
     for i in np.flatnonzero(~ok):
         report.reject(int(rows[i]), "geometry", reasons[i])
     bounds = shapely.bounds(geoms)
-    inside = (bounds[:, 0] >= area[0]) & (bounds[:, 1] >= area[1]) & (bounds[:, 2] <= area[2]) & (bounds[:, 3] <= area[3])
+    inside = ((bounds[:, 0] >= area[0]) & (bounds[:, 1] >= area[1])
+              & (bounds[:, 2] <= area[2]) & (bounds[:, 3] <= area[3]))
     for i in np.flatnonzero(ok & ~inside):
         report.reject(int(rows[i]), "geometry", "outside the deployment area")
     ok &= inside

@@ -138,7 +138,8 @@ def parse_layer(data: dict, where: str) -> Layer:
     slug = data.get("slug", "")
     _require(bool(_NAME.match(slug)), where, f"slug {slug!r} must be lower_snake_case")
     geometry = tuple(data.get("geometry", ()))
-    _require(bool(geometry) and set(geometry) <= GEOMETRY_TYPES, where, f"geometry must list types of {sorted(GEOMETRY_TYPES)}")
+    _require(bool(geometry) and set(geometry) <= GEOMETRY_TYPES, where,
+             f"geometry must list types of {sorted(GEOMETRY_TYPES)}")
     visibility = data.get("visibility", "public")
     _require(visibility in VISIBILITIES, where, f"visibility must be one of {sorted(VISIBILITIES)}")
     fields = tuple(_parse_field(f, f"{where} fields[{i}]") for i, f in enumerate(data.get("fields", ())))

@@ -12,5 +12,6 @@ def record(cur, *, actor: str, action: str, result: str, target: str | None = No
     cur.execute(
         "INSERT INTO mapserver.audit_log (actor, agency_id, action, target, client_addr, result, details) "
         "VALUES (%s, (SELECT id FROM mapserver.agencies WHERE slug = %s), %s, %s, %s, %s, %s)",
-        (actor, agency, action, target, client_addr, result, json.dumps(details or {}, ensure_ascii=False, default=str)),
+        (actor, agency, action, target, client_addr, result,
+         json.dumps(details or {}, ensure_ascii=False, default=str)),
     )

@@ -10,7 +10,7 @@ from etl.cli import demo_group, etl_group, layers_group
 from mapserver import create_app
 from mapserver.config import database_url
 from mapserver.db import connect
-from mapserver.migrations import apply_migrations, sync_catalog
+from mapserver.migrations import MigrationError, apply_migrations, sync_catalog
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -31,6 +31,8 @@ def db_migrate() -> None:
     try:
         applied = apply_migrations(conn)
         sync_catalog(conn, current_app.extensions["mapserver.catalog"])
+    except MigrationError as err:
+        raise click.ClickException(str(err)) from err
     finally:
         conn.close()
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))

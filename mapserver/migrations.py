@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
 
 from layers import Layer, load_agencies
@@ -48,10 +50,18 @@ def apply_migrations(conn, directory: Path = SQL_DIR) -> list[str]:
                 if done[path.name] != digest:
                     raise MigrationError(f"{path.name} changed after it was applied; add a new migration instead")
                 continue
-            with conn, conn.cursor() as cur:
-                cur.execute(text)
-                cur.execute("INSERT INTO public.schema_migrations (name, sha256) VALUES (%s, %s)",
-                            (path.name, digest))
+            try:
+                with conn, conn.cursor() as cur:  # the file and its record commit together
+                    cur.execute(text)
+                    cur.execute("INSERT INTO public.schema_migrations (name, sha256) VALUES (%s, %s)",
+                                (path.name, digest))
+            except psycopg2.errors.InsufficientPrivilege as exc:
+                raise MigrationError(
+                    f"{path.name}: {exc.diag.message_primary}. The database user may not create extensions: "
+                    "ask an administrator to run CREATE EXTENSION postgis; CREATE EXTENSION unaccent; "
+                    "CREATE EXTENSION pg_trgm; in this database, then migrate again") from exc
+            except psycopg2.Error as exc:
+                raise MigrationError(f"{path.name}: {exc.diag.message_primary or exc}") from exc
             applied.append(path.name)
     finally:
         with conn, conn.cursor() as cur:

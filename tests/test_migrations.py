@@ -80,3 +80,20 @@ def test_the_audit_log_is_append_only(conn, statement):
         cur.execute("INSERT INTO mapserver.audit_log (actor, action, result) VALUES ('test', 'probe', 'ok')")
         with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="append-only"):
             cur.execute(statement)
+
+
+def test_a_user_who_may_not_create_extensions_gets_a_clear_error(empty_db):
+    role = f"nocreate_{empty_db.get_dsn_parameters()['dbname'][-10:]}"
+    with empty_db, empty_db.cursor() as cur:
+        cur.execute(f"CREATE ROLE {role}")
+        cur.execute(f"GRANT CREATE ON SCHEMA public TO {role}")
+        cur.execute(f"SET ROLE {role}")
+    try:
+        with pytest.raises(MigrationError, match="CREATE EXTENSION postgis"):
+            apply_migrations(empty_db)
+    finally:
+        with empty_db, empty_db.cursor() as cur:
+            cur.execute("RESET ROLE")
+            cur.execute("DROP TABLE IF EXISTS public.schema_migrations")
+            cur.execute(f"REVOKE ALL ON SCHEMA public FROM {role}")
+            cur.execute(f"DROP ROLE {role}")
