@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "NEARBY_PER_LAYER_MAX": 20,
     "RADIUS_MAX_M": 50_000,
     "SEARCH_LIMIT_MAX": 100,
+    "SEARCH_SIMILARITY_MIN": 0.4,  # pg_trgm word similarity a match needs (one typo in a short word ~0.5)
     # Cache-Control max-age (seconds): API metadata, and features (ETags carry the published version).
     "CACHE_METADATA_S": 300,
     "CACHE_FEATURES_S": 60,

@@ -20,9 +20,12 @@ MAX_VALUE_CHARS = 1000
 _PATH_PARAM = re.compile(r"{(\w+)}")
 
 
+class Setting(str):
+    """A bound or default read from the app's settings at request time (limits are settings)."""
+
+
 def _bound(value: Any) -> Any:
-    """A bound is a number or the name of a setting (limits are settings)."""
-    return current_app.config[value] if isinstance(value, str) else value
+    return current_app.config[value] if isinstance(value, Setting) else value
 
 
 def bad(name: str, en: str, vi: str) -> InvalidParameter:
@@ -39,7 +42,7 @@ class Param:
     default: Any = None
 
     def resolved_schema(self) -> dict[str, Any]:
-        return {k: _bound(v) if k in ("maximum", "default") else v for k, v in self.schema.items()}
+        return {k: _bound(v) for k, v in self.schema.items()}
 
     def default_value(self) -> Any:
         return _bound(self.default)
@@ -70,7 +73,8 @@ def number(name: str, description: str, minimum: float | str, maximum: float | s
     return Param(name, description, schema, parse, required, default)
 
 
-def integer(name: str, description: str, minimum: int, maximum: int | str, *, default: int | str | None = None) -> Param:
+def integer(name: str, description: str, minimum: int, maximum: int | str, *,
+            default: int | str | None = None) -> Param:
     def parse(raw: str) -> int:
         if not re.fullmatch(r"[+-]?\d{1,12}", raw.strip()):
             raise bad(name, f"{raw[:40]!r} is not a whole number", f"{raw[:40]!r} không phải là số nguyên")

@@ -64,9 +64,14 @@ def _rows(target: SearchTarget, near: bool) -> sql.Composable:
              contains=CONTAINS)
 
 
-def search_sql(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None
-               ) -> tuple[sql.Composable, dict[str, Any]]:
-    params: dict[str, Any] = {"q": q, "limit": limit}
+# `<%` keeps rows above this word similarity; the default (0.6) drops one typo in a short word
+# ("bemh vien" scores 0.54 against "benh vien ..."), so the request lowers it for its transaction.
+THRESHOLD = sql.SQL("SELECT set_config('pg_trgm.word_similarity_threshold', %(threshold)s, true); ")
+
+
+def search_sql(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None,
+               threshold: float) -> tuple[sql.Composable, dict[str, Any]]:
+    params: dict[str, Any] = {"q": q, "limit": limit, "threshold": str(threshold)}
     if near:
         params.update(near_lon=near[0], near_lat=near[1])
     params.update({f"slug{t.n}": t.layer.slug for t in targets})
@@ -74,7 +79,7 @@ def search_sql(targets: list[SearchTarget], q: str, limit: int, near: tuple[floa
         return sql.SQL("SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', 0, "
                        "'features', '[]'::json)::text"), params
     union = sql.SQL(" UNION ALL ").join(_rows(t, near is not None) for t in targets)
-    statement = sql.SQL(
+    statement = THRESHOLD + sql.SQL(
         "SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', count(*), "
         "'features', coalesce(json_agg(s.feature ORDER BY s.tier, round(s.sim::numeric, 1) DESC, s.m, s.sim DESC, "
         "s.id), '[]'::json))::text FROM (SELECT * FROM ({}) u "
@@ -82,6 +87,7 @@ def search_sql(targets: list[SearchTarget], q: str, limit: int, near: tuple[floa
     return statement, params
 
 
-def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None) -> str:
-    with run_query(*search_sql(targets, q, limit, near)) as cur:
+def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None,
+                threshold: float) -> str:
+    with run_query(*search_sql(targets, q, limit, near, threshold)) as cur:
         return cur.fetchone()[0]
