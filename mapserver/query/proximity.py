@@ -59,7 +59,8 @@ def nearest_rows(target: Target, limit: str, max_distance: str | None, with_laye
     """(feature, m, id) rows of the `limit` nearest features, exact by geodesic distance."""
     conditions, params = _filters(target)
     table = c.table(target.published.table_name)
-    reach = sql.SQL("(SELECT max({dist}) FROM (SELECT t.geom FROM {table} {where} "
+    # + 1 m: ST_DWithin's spheroid test may exclude the farthest candidate by rounding; extra rows only re-rank.
+    reach = sql.SQL("(SELECT max({dist}) + 1 FROM (SELECT t.geom FROM {table} {where} "
                     "ORDER BY t.geom <-> {pt} LIMIT {limit}) t)").format(
         dist=c.geodesic_distance(), table=table, where=c.where(conditions), pt=c.point(),
         limit=sql.Placeholder(limit))
