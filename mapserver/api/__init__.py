@@ -14,12 +14,15 @@ COMPRESSED_TYPES = ["application/json", "application/geo+json", "application/sch
 
 def init_app(app: Flask) -> None:
     """Routes, gzip for JSON and CORS for GET (app clients live on other origins)."""
-    from mapserver.api import collections, docs, proximity, search  # noqa: F401  (they declare the routes)
-
     app.register_blueprint(bp)
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     app.config.setdefault("COMPRESS_ALGORITHM", ["gzip"])
     app.config.setdefault("COMPRESS_MIN_SIZE", 1000)
     Compress(app)
     CORS(app, resources={r"/api/*": {"origins": "*", "methods": ["GET", "HEAD", "OPTIONS"],
-                                     "expose_headers": ["ETag"], "max_age": 86400}})
+                                     "expose_headers": ["ETag"], "max_age": 86400,
+                                     "send_wildcard": True}})
+
+
+# The route modules declare their routes on `bp` when imported (after `bp` exists).
+from mapserver.api import collections, docs, proximity, search  # noqa: E402, F401

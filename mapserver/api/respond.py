@@ -29,10 +29,12 @@ def make_etag(state: Any, args: Args) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _matches(etag: str) -> bool:
-    """A client's tag may carry the compressor's suffix (`tag:gzip`); both mean this answer."""
+def _matching(etag: str) -> str | None:
+    """The client's copy of this answer, if any: its tag may carry the compressor's suffix (`tag:gzip`)."""
     tags = request.if_none_match
-    return bool(tags) and (tags.star_tag or any(tags.contains(f"{etag}{s}") for s in ("", ":gzip")))
+    if tags.star_tag:
+        return etag
+    return next((f"{etag}{s}" for s in ("", ":gzip") if tags.contains(f"{etag}{s}")), None)
 
 
 def _cache(response: Response, etag: str, max_age_key: str) -> Response:
@@ -45,8 +47,9 @@ def answer(args: Args, state: Any, max_age_key: str, produce: Callable[[], str],
            title: str = "") -> Response:
     """Run `produce` (the one SQL statement, or a small document) only when the client's copy is stale."""
     etag = make_etag(state, args)
-    if _matches(etag):
-        return _cache(Response(status=304), etag, max_age_key)
+    held = _matching(etag)
+    if held:
+        return _cache(Response(status=304), held, max_age_key)
     body = produce()
     if args.get("f") == "html" and media_type != HTML:
         return _cache(Response(html_page(body, title), mimetype=HTML), etag, max_age_key)
