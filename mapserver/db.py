@@ -43,8 +43,10 @@ class Pool:
         with _lock:
             if self._pool is None or self._pid != os.getpid():
                 url, maxconn, timeout_ms, connect_s = self._args
+                # psycopg2 keeps at most `minconn` idle connections and closes the rest on putconn:
+                # with 0, every request paid a new backend (~7 ms + cold caches). Keep them all.
                 self._pool = psycopg2.pool.ThreadedConnectionPool(
-                    0, maxconn, url, connect_timeout=connect_s, application_name="mapserver-web",
+                    maxconn, maxconn, url, connect_timeout=connect_s, application_name="mapserver-web",
                     options=f"-c statement_timeout={int(timeout_ms)}",
                 )
                 self._pid = os.getpid()
