@@ -32,7 +32,7 @@ def nearest(args):
     target = _target(args)
     place = q.Place(args.lon, args.lat)
     return answer(args, target.published.version, "CACHE_FEATURES_S",
-                  lambda: q.run(q.nearest_sql(target, place, args.limit, args.max_distance)), GEOJSON, "Nearest")
+                  lambda: q.nearest_json(target, place, args.limit, args.max_distance), GEOJSON, "Nearest")
 
 
 @route(bp, "/nearby", summary="Around a place, every layer", tag="proximity", media_type=GEOJSON,
@@ -46,7 +46,7 @@ def nearby(args):
     state = [(t.layer.slug, t.published.version) for t in targets]
     place = q.Place(args.lon, args.lat)
     return answer(args, state, "CACHE_FEATURES_S",
-                  lambda: q.run(q.nearby_sql(targets, place, args.per_layer, args.radius)), GEOJSON, "Nearby")
+                  lambda: q.nearby_json(targets, place, args.per_layer, args.radius), GEOJSON, "Nearby")
 
 
 @route(bp, "/within", summary="Everything within a radius", tag="proximity", media_type=GEOJSON, filters=FILTERS,
@@ -56,4 +56,4 @@ def within(args):
     target = _target(args)
     place = q.Place(args.lon, args.lat)
     return answer(args, target.published.version, "CACHE_FEATURES_S",
-                  lambda: q.run(q.within_sql(target, place, args.limit, args.radius)), GEOJSON, "Within")
+                  lambda: q.within_json(target, place, args.limit, args.radius), GEOJSON, "Within")

@@ -63,16 +63,22 @@ def filter_params(filters: dict[str, Any], prefix: str = "f_") -> dict[str, Any]
     return {prefix + name: value for name, value in filters.items()}
 
 
-def bbox(box: tuple[float, float, float, float]) -> tuple[sql.Composable, dict[str, float]]:
+def bbox(crossing: bool) -> sql.Composable:
     """Index-backed `&&` on the box; a box whose west is east of its east crosses the antimeridian."""
-    west, south, east, north = box
     envelope = "t.geom && ST_MakeEnvelope({}, {}, {}, {}, 4326)"
-    names = [sql.Placeholder(n) for n in ("bbox_w", "bbox_s", "bbox_e", "bbox_n")]
-    if west <= east:
-        return sql.SQL(envelope).format(*names), {"bbox_w": west, "bbox_s": south, "bbox_e": east, "bbox_n": north}
-    both = sql.SQL("(" + envelope + " OR " + envelope + ")").format(
-        names[0], names[1], sql.Literal(180.0), names[3], sql.Literal(-180.0), names[1], names[2], names[3])
-    return both, {"bbox_w": west, "bbox_s": south, "bbox_e": east, "bbox_n": north}
+    w, s, e, n = (sql.Placeholder(n) for n in ("bbox_w", "bbox_s", "bbox_e", "bbox_n"))
+    if not crossing:
+        return sql.SQL(envelope).format(w, s, e, n)
+    return sql.SQL("(" + envelope + " OR " + envelope + ")").format(
+        w, s, sql.Literal(180.0), n, sql.Literal(-180.0), s, e, n)
+
+
+def bbox_params(box: tuple[float, float, float, float]) -> dict[str, float]:
+    return dict(zip(("bbox_w", "bbox_s", "bbox_e", "bbox_n"), box, strict=True))
+
+
+def crosses_antimeridian(box: tuple[float, float, float, float] | None) -> bool:
+    return box is not None and box[0] > box[2]
 
 
 def within(radius: sql.Composable, prefix: str = "") -> sql.Composable:

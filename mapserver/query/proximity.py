@@ -14,8 +14,9 @@ from psycopg2 import sql
 
 from layers import Layer
 from mapserver.catalog import Published
-from mapserver.db import run_query
+from mapserver.db import read_query
 from mapserver.query import clauses as c
+from mapserver.query.compiled import statement
 
 DISTANCE = sql.SQL("round(d.m::numeric, 1)")
 
@@ -37,10 +38,11 @@ class Target:
     def param(self, name: str) -> str:
         return f"t{self.n}_{name}"
 
+    def shape(self) -> tuple:
+        return self.n, self.published.table_name, tuple(self.filters)
 
-def _filters(target: Target) -> tuple[list[sql.Composable], dict[str, Any]]:
-    prefix = target.param("f_")
-    return c.equality(target.layer, target.filters, prefix), c.filter_params(target.filters, prefix)
+    def params(self) -> dict[str, Any]:
+        return {**c.filter_params(self.filters, self.param("f_")), self.param("slug"): self.layer.slug}
 
 
 def _feature(target: Target, with_layer: bool) -> sql.Composable:
@@ -54,10 +56,9 @@ def _distance_join() -> sql.Composable:
     return sql.SQL("CROSS JOIN LATERAL (SELECT {} AS m) d").format(c.geodesic_distance())
 
 
-def nearest_rows(target: Target, limit: str, max_distance: str | None, with_layer: bool = False
-                 ) -> tuple[sql.Composable, dict[str, Any]]:
+def nearest_rows(target: Target, limit: str, max_distance: str | None, with_layer: bool = False) -> sql.Composable:
     """(feature, m, id) rows of the `limit` nearest features, exact by geodesic distance."""
-    conditions, params = _filters(target)
+    conditions = c.equality(target.layer, target.filters, target.param("f_"))
     table = c.table(target.published.table_name)
     # + 1 m: ST_DWithin's spheroid test may exclude the farthest candidate by rounding; extra rows only re-rank.
     reach = sql.SQL("(SELECT max({dist}) + 1 FROM (SELECT t.geom FROM {table} {where} "
@@ -66,23 +67,22 @@ def nearest_rows(target: Target, limit: str, max_distance: str | None, with_laye
         limit=sql.Placeholder(limit))
     if max_distance:
         reach = sql.SQL("least({}, {})").format(reach, sql.Placeholder(max_distance))
-    statement = sql.SQL(
-        "(SELECT {feature} AS feature, d.m, t.id FROM {table} {distance} {where} "
-        "ORDER BY d.m, t.id LIMIT {limit})").format(
-        feature=_feature(target, with_layer), table=table, distance=_distance_join(),
-        where=c.where([*conditions, c.within(reach)]), limit=sql.Placeholder(limit))
-    params[target.param("slug")] = target.layer.slug
-    return statement, params
+    # OFFSET 0 fences the radius scan: the filters apply to its few rows instead of tempting the
+    # planner into AND-ing a bitmap of every row of that kind (15 ms of 31 at 1M points).
+    return sql.SQL(
+        "(SELECT {feature} AS feature, d.m, t.id FROM (SELECT t.* FROM {table} WHERE {within} OFFSET 0) t "
+        "{distance} {where} ORDER BY d.m, t.id LIMIT {limit})").format(
+        feature=_feature(target, with_layer), table=table, within=c.within(reach), distance=_distance_join(),
+        where=c.where(conditions), limit=sql.Placeholder(limit))
 
 
-def within_rows(target: Target, limit: str, radius: str) -> tuple[sql.Composable, dict[str, Any]]:
-    conditions, params = _filters(target)
+def within_rows(target: Target, limit: str, radius: str) -> sql.Composable:
+    conditions = c.equality(target.layer, target.filters, target.param("f_"))
     conditions.append(c.within(sql.Placeholder(radius)))
-    statement = sql.SQL(
+    return sql.SQL(
         "(SELECT {feature} AS feature, d.m, t.id FROM {table} {distance} {where} ORDER BY d.m, t.id LIMIT {limit})"
     ).format(feature=_feature(target, False), table=c.table(target.published.table_name),
              distance=_distance_join(), where=c.where(conditions), limit=sql.Placeholder(limit))
-    return statement, params
 
 
 def _collection(rows: sql.Composable, order: sql.Composable = sql.SQL("s.m, s.id")) -> sql.Composable:
@@ -91,33 +91,45 @@ def _collection(rows: sql.Composable, order: sql.Composable = sql.SQL("s.m, s.id
         "'features', coalesce(json_agg(s.feature ORDER BY {}), '[]'::json))::text FROM ({}) s").format(order, rows)
 
 
-def nearest_sql(target: Target, place: Place, limit: int, max_distance: float | None
-                ) -> tuple[sql.Composable, dict[str, Any]]:
-    rows, params = nearest_rows(target, "limit", "max_distance" if max_distance is not None else None)
-    params.update(lon=place.lon, lat=place.lat, limit=limit, max_distance=max_distance)
-    return _collection(rows), params
+EMPTY = sql.SQL("SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', 0, "
+                "'features', '[]'::json)::text")
 
 
-def nearby_sql(targets: list[Target], place: Place, per_layer: int, radius: float
-               ) -> tuple[sql.Composable, dict[str, Any]]:
+def nearest_statement(target: Target, bounded: bool) -> sql.Composable:
+    return _collection(nearest_rows(target, "limit", "max_distance" if bounded else None))
+
+
+def nearby_statement(targets: list[Target]) -> sql.Composable:
     """One statement for every layer: a UNION ALL of each layer's nearest within the radius."""
-    parts, params = [], {"lon": place.lon, "lat": place.lat, "per_layer": per_layer, "radius": radius}
-    for target in targets:
-        rows, p = nearest_rows(target, "per_layer", "radius", with_layer=True)
-        parts.append(sql.SQL("SELECT {} AS n, q.* FROM {} q").format(sql.Literal(target.n), rows))
-        params.update(p)
-    if not parts:
-        return sql.SQL("SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', 0, "
-                       "'features', '[]'::json)::text"), params
-    return _collection(sql.SQL(" UNION ALL ").join(parts), sql.SQL("s.n, s.m, s.id")), params
+    if not targets:
+        return EMPTY
+    parts = [sql.SQL("SELECT {} AS n, q.* FROM {} q").format(
+        sql.Literal(t.n), nearest_rows(t, "per_layer", "radius", with_layer=True)) for t in targets]
+    return _collection(sql.SQL(" UNION ALL ").join(parts), sql.SQL("s.n, s.m, s.id"))
 
 
-def within_sql(target: Target, place: Place, limit: int, radius: float) -> tuple[sql.Composable, dict[str, Any]]:
-    rows, params = within_rows(target, "limit", "radius")
-    params.update(lon=place.lon, lat=place.lat, limit=limit, radius=radius)
-    return _collection(rows), params
+def within_statement(target: Target) -> sql.Composable:
+    return _collection(within_rows(target, "limit", "radius"))
 
 
-def run(statement_and_params: tuple[sql.Composable, dict[str, Any]]) -> str:
-    with run_query(*statement_and_params) as cur:
+def _run(key: tuple, build, params: dict[str, Any]) -> str:
+    with read_query(statement(key, build), params) as cur:
         return cur.fetchone()[0]
+
+
+def nearest_json(target: Target, place: Place, limit: int, max_distance: float | None) -> str:
+    bounded = max_distance is not None
+    params = {**target.params(), "lon": place.lon, "lat": place.lat, "limit": limit, "max_distance": max_distance}
+    return _run(("nearest", target.shape(), bounded), lambda: nearest_statement(target, bounded), params)
+
+
+def nearby_json(targets: list[Target], place: Place, per_layer: int, radius: float) -> str:
+    params = {"lon": place.lon, "lat": place.lat, "per_layer": per_layer, "radius": radius}
+    for target in targets:
+        params.update(target.params())
+    return _run(("nearby", tuple(t.shape() for t in targets)), lambda: nearby_statement(targets), params)
+
+
+def within_json(target: Target, place: Place, limit: int, radius: float) -> str:
+    params = {**target.params(), "lon": place.lon, "lat": place.lat, "limit": limit, "radius": radius}
+    return _run(("within", target.shape()), lambda: within_statement(target), params)

@@ -13,8 +13,9 @@ from psycopg2 import sql
 
 from layers import Field, Layer
 from mapserver.catalog import Published
-from mapserver.db import run_query
+from mapserver.db import read_query
 from mapserver.query import clauses as c
+from mapserver.query.compiled import statement
 
 FOLDED = sql.SQL("mapserver.fold(%(q)s)")
 # LIKE metacharacters in what people type are matched literally.
@@ -69,25 +70,25 @@ def _rows(target: SearchTarget, near: bool) -> sql.Composable:
 THRESHOLD = sql.SQL("SELECT set_config('pg_trgm.word_similarity_threshold', %(threshold)s, true); ")
 
 
-def search_sql(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None,
-               threshold: float) -> tuple[sql.Composable, dict[str, Any]]:
-    params: dict[str, Any] = {"q": q, "limit": limit, "threshold": str(threshold)}
-    if near:
-        params.update(near_lon=near[0], near_lat=near[1])
-    params.update({f"slug{t.n}": t.layer.slug for t in targets})
+def search_statement(targets: list[SearchTarget], near: bool) -> sql.Composable:
     if not targets:
         return sql.SQL("SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', 0, "
-                       "'features', '[]'::json)::text"), params
-    union = sql.SQL(" UNION ALL ").join(_rows(t, near is not None) for t in targets)
-    statement = THRESHOLD + sql.SQL(
+                       "'features', '[]'::json)::text")
+    union = sql.SQL(" UNION ALL ").join(_rows(t, near) for t in targets)
+    return THRESHOLD + sql.SQL(
         "SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', count(*), "
         "'features', coalesce(json_agg(s.feature ORDER BY s.tier, round(s.sim::numeric, 1) DESC, s.m, s.sim DESC, "
         "s.id), '[]'::json))::text FROM (SELECT * FROM ({}) u "
         "ORDER BY u.tier, round(u.sim::numeric, 1) DESC, u.m, u.sim DESC, u.id LIMIT %(limit)s) s").format(union)
-    return statement, params
 
 
 def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None,
                 threshold: float) -> str:
-    with run_query(*search_sql(targets, q, limit, near, threshold)) as cur:
+    """One statement over every target layer; the statement text is kept per (tables, near) shape."""
+    params: dict[str, Any] = {"q": q, "limit": limit, "threshold": str(threshold)}
+    if near:
+        params.update(near_lon=near[0], near_lat=near[1])
+    params.update({f"slug{t.n}": t.layer.slug for t in targets})
+    key = ("search", tuple((t.n, t.published.table_name) for t in targets), near is not None)
+    with read_query(statement(key, lambda: search_statement(targets, near is not None)), params) as cur:
         return cur.fetchone()[0]

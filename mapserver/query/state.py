@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from mapserver.catalog import Published
-from mapserver.db import run_query
+from mapserver.db import read_query
 
 
 def published_many(slugs: list[str]) -> dict[str, Published]:
     """One lookup for several layers; layers never published are absent."""
-    with run_query(
+    with read_query(
         "SELECT l.slug, v.version, v.table_name, v.feature_count, v.bbox FROM mapserver.layers l "
         "JOIN mapserver.layer_versions v ON v.layer_slug = l.slug AND v.version = l.published_version "
         "WHERE l.slug = ANY(%s)", (list(slugs),)) as cur:
