@@ -67,7 +67,19 @@ class Pool:
                 conn.rollback()
             except psycopg2.Error:
                 broken = True
-        self._get_pool().putconn(conn, close=broken)
+        pool = self._get_pool()
+        pool.putconn(conn, close=broken)
+        if broken:
+            _drop_idle(pool)
+
+
+def _drop_idle(pool: psycopg2.pool.ThreadedConnectionPool) -> None:
+    """A database restart breaks every kept connection at once: drop the idle ones now, rather than
+    fail one request per stale connection. (psycopg2 keeps them in `_pool`; new ones open on demand.)"""
+    with pool._lock:
+        idle, pool._pool = pool._pool, []
+    for conn in idle:
+        conn.close()
 
 
 def init_app(app: Flask) -> None:
