@@ -197,6 +197,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL") or pg.server_url()
     print(f"bench_api: {FEATURES:,} points, {CLIENTS} concurrent clients, {SECONDS:.0f} s per measure, "
           f"gunicorn --workers {WORKERS}", flush=True)
+    (ROOT / "var").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ROOT / "var") as workdir:
         dsn = load_bench_db(url, Path(workdir))
     proc = None

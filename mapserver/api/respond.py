@@ -24,8 +24,8 @@ def lang() -> str:
 
 
 def make_etag(state: Any, args: Args) -> str:
-    """Published version(s) + route + normalised query + language: equal answers, equal tags."""
-    key = repr((request.path, state, args.normalized(), lang()))
+    """Published version(s) + host and route (links are absolute) + normalised query + language."""
+    key = repr((request.host_url, request.path, state, args.normalized(), lang()))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -34,7 +34,8 @@ def _matching(etag: str) -> str | None:
     tags = request.if_none_match
     if tags.star_tag:
         return etag
-    return next((f"{etag}{s}" for s in ("", ":gzip") if tags.contains(f"{etag}{s}")), None)
+    # If-None-Match compares weakly (RFC 9110 13.1.2).
+    return next((f"{etag}{s}" for s in ("", ":gzip") if tags.contains_weak(f"{etag}{s}")), None)
 
 
 def _cache(response: Response, etag: str, max_age_key: str) -> Response:
