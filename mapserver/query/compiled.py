@@ -7,12 +7,14 @@ to agree with another about it, and a new published version is a new table, henc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable
 
 from psycopg2 import sql
 
 from mapserver.db import get_db
 
+log = logging.getLogger(__name__)
 MAX_SHAPES = 2048
 _texts: dict[Hashable, str] = {}
 
@@ -23,4 +25,5 @@ def statement(key: Hashable, build: Callable[[], sql.Composable]) -> str:
         if len(_texts) >= MAX_SHAPES:
             _texts.clear()
         text = _texts[key] = build().as_string(get_db())
+        log.debug("statement for %r: %s", key, text)
     return text
