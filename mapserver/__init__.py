@@ -12,7 +12,7 @@ from layers import load_catalog
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import db, errors, health
+    from mapserver import agency, db, errors, health
     from mapserver.config import load_config
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -25,4 +25,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     db.init_app(app)
     app.register_blueprint(health.bp)
+    agency.init_app(app)
     return app
