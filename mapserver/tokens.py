@@ -77,7 +77,7 @@ def revoke(cur, prefix: str) -> Token:
 
 def verify(cur, clear: str) -> Token | None:
     """The live token matching `clear`, or None when unknown, wrong, expired or revoked."""
-    parts = clear.split("_")
+    parts = clear.split("_", 2)
     if len(parts) != 3 or parts[0] != SCHEME:
         return None
     cur.execute(f"SELECT {_COLUMNS}, t.token_hash, t.expires_at > now() AND t.revoked_at IS NULL "
