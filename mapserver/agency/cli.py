@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 import psycopg2
+import psycopg2.errors
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -28,16 +29,25 @@ def _write(action: str, target: str, agency: str | None, details: dict, fn):
         try:
             with conn, conn.cursor() as cur:
                 outcome = fn(cur)
-                audit.record(cur, actor=_actor(), action=action, target=target, agency=agency, result="ok",
-                             details=details)
+                audit.record(cur, actor=_actor(), action=action, target=target, result="ok", details=details,
+                             agency=agency or getattr(outcome, "agency", None))
         except (AccountError, psycopg2.IntegrityError) as err:
-            reason = str(err) if isinstance(err, AccountError) else err.diag.message_primary
+            reason = _reason(err, target)
             with conn, conn.cursor() as cur:
                 known_agency = agency if agency and accounts.agency_exists(cur, agency) else None
                 audit.record(cur, actor=_actor(), action=action, target=target, agency=known_agency,
                              result="refused", details={**details, "reason": reason})
             raise click.ClickException(reason) from err
     return outcome
+
+
+def _reason(err: Exception, target: str) -> str:
+    """What an operator should read, rather than the database's constraint names."""
+    if isinstance(err, psycopg2.errors.UniqueViolation):
+        return f"{target!r} already exists"
+    if isinstance(err, psycopg2.errors.CheckViolation):
+        return f"{target!r} is not a valid name: lowercase letters, digits, '-', '.', '_' (a letter or digit first)"
+    return str(err) if isinstance(err, AccountError) else err.diag.message_primary
 
 
 @click.group("agencies")

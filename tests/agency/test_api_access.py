@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 import requests
 
-from tests.agency.conftest import app_config, audit_rows, bearer, health_geojson, serve
 from mapserver import create_app
+from tests.agency.conftest import app_config, audit_rows, bearer, health_geojson, serve
 
 WRITES = {
     "layer.upload": ("uploads", lambda f: {"files": {"file": ("h.geojson", f.read_bytes())}}),
