@@ -72,5 +72,9 @@ GRANT USAGE, CREATE ON SCHEMA layer_data TO mapserver_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA mapserver TO mapserver_app;
 GRANT SELECT ON ALL TABLES IN SCHEMA layer_data TO mapserver_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA mapserver TO mapserver_app;
+-- Version tables and catalog tables made later by the migrating user (e.g. `mapserver etl load`).
+ALTER DEFAULT PRIVILEGES IN SCHEMA layer_data GRANT SELECT ON TABLES TO mapserver_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA mapserver GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO mapserver_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA mapserver GRANT USAGE ON SEQUENCES TO mapserver_app;
 -- The audit log: read and append, nothing else (the trigger of 0001 also refuses it for owners).
 REVOKE UPDATE, DELETE, TRUNCATE ON mapserver.audit_log FROM PUBLIC, mapserver_app;

@@ -59,3 +59,16 @@ def test_even_the_owner_cannot_update(fresh_db_url):
         cur.execute("UPDATE mapserver.audit_log SET actor = 'someone else'")
     conn.rollback()
     conn.close()
+
+
+def test_the_app_role_reads_versions_loaded_after_the_migration(fresh_db_url):
+    conn = psycopg2.connect(fresh_db_url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM mapserver.layer_versions")
+        tables = [r[0] for r in cur.fetchall()]
+        cur.execute("SET ROLE mapserver_app")
+        for table in tables:
+            cur.execute(f"SELECT count(*) FROM layer_data.{table}")
+            assert cur.fetchone()[0] > 0
+    conn.rollback()
+    conn.close()

@@ -23,3 +23,11 @@ def test_each_operation_declares_its_errors_and_security():
         for operation in item.values():
             assert operation["security"] == [{"bearerToken": []}]
             assert {"401", "403", "404"} <= set(operation["responses"])
+
+
+def test_every_reference_resolves_within_the_module():
+    from mapserver.agency.openapi import SCHEMAS
+
+    text = repr(PATHS)
+    for ref in set(re.findall(r"#/components/schemas/(\w+)", text)):
+        assert ref in SCHEMAS

@@ -108,3 +108,24 @@ def test_a_job_whose_worker_is_killed_mid_load_is_taken_up_again(agency_server, 
     assert job["report"]["rows_loaded"] == 40000 and job["report"]["version"] == 2 and job["report"]["published"]
     assert len(_ids_of(agency_db[0], 2)) == 40000
     assert second.returncode == 0, second.stderr.read()
+
+
+def test_a_layer_busy_loading_does_not_hold_up_another_layer(agency_server, agency_db, tmp_path, demo_files, request):
+    """While health's load lock is held (as by a long load), education's upload still loads."""
+    from etl.load import LOCK_CLASS
+
+    holder = psycopg2.connect(agency_db[0])
+    with holder.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s, hashtext('health'))", (LOCK_CLASS,))
+    admin = agency_db[1].admin
+    health_job = _upload(agency_server, admin, health_geojson(tmp_path / "h.geojson", 50, "h"))
+    response = requests.post(f"{agency_server}/api/layers/education/uploads", headers=bearer(admin),
+                             files={"file": demo_files["education"].open("rb")}, timeout=30)
+    education_job = response.json()["job"]["id"]
+    request.getfixturevalue("worker")
+    try:
+        assert wait_for_job(agency_server, admin, education_job)["state"] == "done"
+        assert _job_row(agency_db[0], health_job)[0] == "running", "health waits for its layer's lock"
+    finally:
+        holder.close()  # releases the lock, as the end of the other load would
+    assert wait_for_job(agency_server, admin, health_job)["state"] == "done"
