@@ -103,7 +103,7 @@ class Worker:
                     stop.wait(self.settings.poll_s)
                 else:
                     self.execute(conn, job, name)
-            except psycopg2.OperationalError as exc:  # database restarting: wait and reconnect
+            except psycopg2.Error as exc:  # database restarting or connection lost: wait and reconnect
                 log.warning("worker %s: database unavailable: %s", name, exc)
                 conn = None
                 stop.wait(self.settings.poll_s)
@@ -127,6 +127,8 @@ class Worker:
             self._end(conn, job, name, error=err.to_dict())
         except Exception as exc:
             log.exception("job %s failed", job.id)
+            if conn.closed:
+                raise  # the loop reconnects; with its heartbeat stopped the job is reclaimed as stale
             conn.rollback()
             with conn, conn.cursor() as cur:
                 state = jobs.retry_or_fail(cur, job.id, name, {"messages": {

@@ -112,6 +112,8 @@ def test_only_the_admin_sees_the_audit_log(agency_server, agency_db):
     _login(editor, agency_server, "editor-health", PASSWORD)
     _login(admin, agency_server, "admin", PASSWORD)
     assert editor.get(f"{agency_server}/agency/audit", timeout=10).status_code == 403
+    every_layer = admin.get(f"{agency_server}/agency/", timeout=10).text
+    assert all(f"/agency/layers/{slug}" in every_layer for slug in ("health", "education", "transport", "bus_stops"))
     page = admin.get(f"{agency_server}/agency/audit?agency=so-y-te&action=login", timeout=10)
     assert page.status_code == 200 and "user:editor-health" in page.text and "user:admin" not in page.text
     everything = admin.get(f"{agency_server}/agency/audit?action=login", timeout=10)
