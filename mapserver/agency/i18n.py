@@ -37,6 +37,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "history": ("Lịch sử phiên bản", "Version history"),
     "version": ("Phiên bản", "Version"),
     "status": ("Trạng thái", "Status"),
+    "ready": ("Sẵn sàng, chưa công bố", "Ready, not published"),
+    "retired": ("Đã thay thế", "Retired"),
     "source": ("Tệp nguồn", "Source file"),
     "created": ("Thời điểm", "When"),
     "report": ("Báo cáo nạp", "Load report"),

@@ -57,7 +57,8 @@ def test_login_upload_report_preview_publish_rollback(page, agency_server, agenc
     expect(rejections.nth(1)).to_contain_text("name")
     expect(page.locator("#preview")).to_have_attribute("data-count", "8")
     expect(page.locator("#preview svg circle")).to_have_count(8)
-    expect(page.locator("#version-status")).to_have_text("ready")
+    expect(page.locator("#version-status")).to_have_attribute("data-status", "ready")
+    expect(page.locator("#version-status")).to_have_text("Sẵn sàng, chưa công bố")
 
     page.click("#publish")
     expect(page.locator(".flash")).to_contain_text("Đã công bố phiên bản 2")
