@@ -8,6 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MS := $(VENV)/bin/mapserver
 STAMP := $(VENV)/.installed
+VENDOR := static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
 
 # With DATABASE_URL set, that PostgreSQL is used and no local cluster is started.
 ifdef DATABASE_URL
@@ -31,7 +33,20 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
-install: $(STAMP)
+# The map page's libraries come from the npm registry (package-lock.json) and are served by this
+# server from static/vendor: no CDN at run time.
+$(VENDOR_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: run 'make deps' as root, or apt-get install npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/leaflet.vectorgrid $(VENDOR)/leaflet.locatecontrol
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
+		$(VENDOR)/leaflet/
+	cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js $(VENDOR)/leaflet.vectorgrid/
+	cp node_modules/leaflet.locatecontrol/dist/L.Control.Locate.min.js \
+		node_modules/leaflet.locatecontrol/dist/L.Control.Locate.min.css $(VENDOR)/leaflet.locatecontrol/
+	@touch $@
+
+install: $(STAMP) $(VENDOR_STAMP)
 
 deps:
 	@scripts/system-deps.sh $(DEPS_FLAGS)
@@ -67,4 +82,4 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 clean: stop
-	rm -rf var $(VENV)
+	rm -rf var $(VENV) $(VENDOR) node_modules

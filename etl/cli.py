@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from etl import publish as publish_mod
+from etl.admin_units import wards_area, write_wards_file
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, file_sha256, load_file
 from mapserver import audit
@@ -68,6 +69,10 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
         click.echo(f"  row {r.row}: {r.field}: {r.reason}")
     if report.rows_rejected > 20:
         click.echo(f"  ... {report.rows_rejected - 20} more rejected rows (see the full report)")
+    for issue in report.address_issues[:20]:
+        click.echo(f"  row {issue.row}: address not understood, loaded as is: {issue.address!r}: {issue.reason}")
+    if report.warnings:
+        click.echo(f"  {len(report.warnings)} warning(s), first: {report.warnings[0]}")
     if report_file:
         report_file.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     return report
@@ -75,8 +80,10 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
 
 def _options(**overrides) -> LoadOptions:
     cfg = current_app.config
-    return LoadOptions(area=cfg["AREA_BBOX"], chunk_rows=int(cfg["ETL_CHUNK_ROWS"]),
-                       keep_versions=int(cfg["KEEP_VERSIONS"]), actor=_actor(), **overrides)
+    settings = {"area": cfg["AREA_BBOX"], "chunk_rows": int(cfg["ETL_CHUNK_ROWS"]),
+                "keep_versions": int(cfg["KEEP_VERSIONS"]),
+                "ward_distance_factor": float(cfg["ADDRESS_WARD_DISTANCE_FACTOR"]), "actor": _actor()}
+    return LoadOptions(**{**settings, **overrides})
 
 
 @click.group("etl")
@@ -93,13 +100,17 @@ def etl_group() -> None:
 @click.option("--no-publish", is_flag=True, help="Load a new version but keep the published one.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the JSON report here.")
+@click.option("--no-address-normalisation", is_flag=True,
+              help="Keep ward, ward_code and province as the file has them instead of reading them off the address.")
 @with_appcontext
-def etl_load(file: Path, slug: str, crs, source_layer, dry_run: bool, no_publish: bool, report_file) -> None:
+def etl_load(file: Path, slug: str, crs, source_layer, dry_run: bool, no_publish: bool, report_file,
+             no_address_normalisation: bool) -> None:
     """Validate FILE and load it as a new version of a layer."""
     layer = _layer(slug)
     with _connection() as conn:
         run_load(conn, layer, file, _options(crs=crs, source_layer=source_layer, dry_run=dry_run,
-                                             publish=not no_publish), report_file)
+                                             publish=not no_publish,
+                                             normalise_addresses=not no_address_normalisation), report_file)
 
 
 @click.group("layers")
@@ -188,11 +199,42 @@ def demo_load(outdir: Path, force: bool) -> None:
         click.echo(f"generating the demo city into {outdir} ...")
         files = generate_demo_city(outdir)
     with _connection() as conn:
+        load_wards(conn, current_app.config["WARDS_PROVINCES"], outdir, force=force)
         for slug, path in files.items():
             if not force and _published_sha(conn, slug) == file_sha256(path):
                 click.echo(f"{slug}: {path.name} already published, skipped")
                 continue
             run_load(conn, _layer(slug), path, _options())
+
+
+def load_wards(conn, provinces: str, outdir: Path, force: bool = False) -> None:
+    """Write the 2025 wards of `provinces` from vietnamadminunits and load them like any file, unless unchanged."""
+    try:
+        path = write_wards_file(outdir / "wards.geojson", provinces)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--provinces") from err
+    if not force and _published_sha(conn, "wards") == file_sha256(path):
+        click.echo(f"wards: {path.name} already published, skipped")
+        return
+    # Reference data from the package: its own extent is the area, whatever the deployment's.
+    run_load(conn, _layer("wards"), path, _options(area=wards_area(path), normalise_addresses=False))
+
+
+@click.group("wards")
+def wards_group() -> None:
+    """Vietnam's 2025 wards and communes (from the vietnamadminunits package) as the `wards` layer."""
+
+
+@wards_group.command("load")
+@click.option("--provinces", help="Province codes separated by commas (79 = Ho Chi Minh City), or 'all'. "
+                                  "Default: the WARDS_PROVINCES setting.")
+@click.option("--dir", "outdir", default="var/wards", type=click.Path(file_okay=False, path_type=Path),
+              show_default=True, help="Where the generated wards file is written.")
+@with_appcontext
+def wards_load(provinces: str | None, outdir: Path) -> None:
+    """Load the wards of the configured provinces (or the whole country) as a new version of `wards`."""
+    with _connection() as conn:
+        load_wards(conn, provinces or current_app.config["WARDS_PROVINCES"], outdir)
 
 
 DEMO_FILES = {"health": "health.geojson", "education": "education.gpkg",

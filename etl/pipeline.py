@@ -13,8 +13,8 @@ from pathlib import Path
 import shapely
 from tqdm import tqdm
 
+from etl import address, load
 from etl import crs as crs_mod
-from etl import load
 from etl import publish as publish_mod
 from etl.errors import LoadRefused
 from etl.read import open_source
@@ -35,6 +35,8 @@ class LoadOptions:
     actor: str = "cli"
     progress: bool | None = None  # None: show a bar when stderr is a terminal
     on_progress: Callable[[int, int], None] | None = None  # (rows read, rows in the file) after each chunk
+    normalise_addresses: bool = True
+    ward_distance_factor: float = 3.0
 
 
 def file_sha256(path: Path) -> str:
@@ -88,6 +90,8 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
                     batch.geometries = crs_mod.to_wgs84(batch.geometries, source_crs)
                     report.rows_read += len(batch.attributes)
                     frame = validate_batch(batch, layer, mapping, options.area, seen, report)
+                    if options.normalise_addresses:
+                        frame = address.normalise(frame, layer, report, batch.first_row, options.ward_distance_factor)
                     if not frame.empty:
                         report.extend_bbox(tuple(float(v) for v in shapely.total_bounds(frame["geom"].to_numpy())))
                     if not options.dry_run:

@@ -15,6 +15,15 @@ class Rejection:
 
 
 @dataclass
+class AddressIssue:
+    """A row loaded as it was because its address could not be read (etl.address)."""
+
+    row: int
+    address: str
+    reason: str
+
+
+@dataclass
 class LoadReport:
     layer: str
     source: str
@@ -24,6 +33,10 @@ class LoadReport:
     rows_rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    addresses_normalised: int = 0
+    addresses_converted: int = 0
+    addresses_unparsed: int = 0
+    address_issues: list[AddressIssue] = field(default_factory=list)
     crs_in: str | None = None
     crs_out: str = "EPSG:4326"
     bbox: list[float] | None = None
@@ -36,6 +49,15 @@ class LoadReport:
         self.rows_rejected += 1
         if len(self.rejections) < MAX_LISTED_REJECTIONS:
             self.rejections.append(Rejection(row, field_name, reason))
+
+    def address_issue(self, row: int, address: str, reason: str) -> None:
+        self.addresses_unparsed += 1
+        if len(self.address_issues) < MAX_LISTED_REJECTIONS:
+            self.address_issues.append(AddressIssue(row, address, reason))
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < MAX_LISTED_REJECTIONS:
+            self.warnings.append(message)
 
     def extend_bbox(self, bounds: tuple[float, float, float, float]) -> None:
         if self.bbox is None:
@@ -51,4 +73,7 @@ class LoadReport:
         return (f"{self.layer} <- {self.source}: read {self.rows_read}, loaded {self.rows_loaded}, "
                 f"repaired {self.rows_repaired}, rejected {self.rows_rejected}"
                 + (f", version {self.version}" + (" published" if self.published else "") if self.version else "")
+                + (f", addresses: {self.addresses_normalised} normalised ({self.addresses_converted} from the old"
+                   f" form), {self.addresses_unparsed} not understood" if self.addresses_normalised
+                   or self.addresses_unparsed else "")
                 + f" ({self.seconds:.1f} s)")

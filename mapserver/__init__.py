@@ -6,13 +6,14 @@ import logging
 from typing import Any
 
 from flask import Flask
+from flask_compress import Compress
 
 from layers import load_catalog
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import agency, db, errors, health
+    from mapserver import agency, coverage, coverage_page, db, errors, health, pages, tiles
     from mapserver.config import load_config
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -24,6 +25,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     errors.init_app(app)
     db.init_app(app)
+    Compress(app)
     app.register_blueprint(health.bp)
+    tiles.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(coverage.bp)
+    app.register_blueprint(coverage_page.bp)
     agency.init_app(app)
     return app

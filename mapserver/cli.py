@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from etl.cli import demo_group, etl_group, layers_group
+from etl.cli import demo_group, etl_group, layers_group, wards_group
 from mapserver import create_app
 from mapserver.agency.cli import agencies_group, audit_command, demo_accounts, tokens_group, users_group, worker_command
 from mapserver.config import database_url
@@ -48,3 +48,4 @@ cli.add_command(tokens_group)
 cli.add_command(audit_command)
 cli.add_command(worker_command)
 demo_group.add_command(demo_accounts)
+cli.add_command(wards_group)

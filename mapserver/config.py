@@ -46,9 +46,35 @@ DEFAULTS: dict[str, Any] = {
     "JOB_POLL_S": 1.0,
     "WORKER_THREADS": 2,
     "PREVIEW_MAX_FEATURES": 5000,
+    # The 2025 wards loaded as the `wards` reference layer at set-up: province codes (79 = Ho Chi Minh City)
+    # or "all" for the whole country.
+    "WARDS_PROVINCES": "79",
+    # Address normalisation: a row's ward is reported when its point lies farther from the ward's centroid
+    # than this many times the radius of a disc of the ward's area.
+    "ADDRESS_WARD_DISTANCE_FACTOR": 3.0,
+    # Service coverage per ward (/api/coverage): default and largest radius in metres.
+    "COVERAGE_RADIUS_DEFAULT": 2000,
+    "COVERAGE_RADIUS_MAX": 50_000,
     "DEFAULT_LANGUAGE": "vi",
     "BASEMAP_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "BASEMAP_ATTRIBUTION": "© OpenStreetMap contributors",
+    # The map page's first view (lon, lat, zoom): central Ho Chi Minh City.
+    "MAP_CENTER": (106.700, 10.776),
+    "MAP_ZOOM": 13,
+    # Layers the map page lists but shows only when the citizen turns them on (dense ones).
+    "MAP_LAYERS_OFF": ["bus_stops"],
+    # Vector tiles: MVT extent and buffer (tile units); below TILE_CLUSTER_BELOW_ZOOM point layers are
+    # clustered on a TILE_CLUSTER_GRID x TILE_CLUSTER_GRID grid per tile (at most grid² features).
+    "TILE_EXTENT": 4096,
+    "TILE_BUFFER": 64,
+    "TILE_CLUSTER_BELOW_ZOOM": 15,
+    "TILE_CLUSTER_GRID": 32,
+    # Tiles up to this zoom are kept in mapserver.tile_cache; the unversioned tile URL is cached this long.
+    "TILE_CACHE_MAX_ZOOM": 18,
+    "TILE_MAX_AGE_S": 300,
+    # Responses compressed (Flask-Compress) when the client accepts it: the map page's files and tiles.
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
+                           "image/svg+xml", "application/vnd.mapbox-vector-tile"],
 }
 
 

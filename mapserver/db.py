@@ -6,6 +6,7 @@ this module never connects to anything.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 
 import psycopg2
 import psycopg2.pool
+import psycopg2.sql
 from flask import Flask, current_app, g
 
 from mapserver.config import database_url
@@ -47,6 +49,9 @@ class Pool:
                     0, maxconn, url, connect_timeout=connect_s, application_name="mapserver-web",
                     options=f"-c statement_timeout={int(timeout_ms)}",
                 )
+                # psycopg2 keeps a returned connection only while fewer than `minconn` are idle, so
+                # with 0 every request would reconnect (~3 ms). Open lazily, keep up to maxconn.
+                self._pool.minconn = maxconn
                 self._pid = os.getpid()
             return self._pool
 
@@ -93,13 +98,29 @@ def _release(_exc: BaseException | None) -> None:
 
 
 @contextmanager
-def run_query(sql, params=None) -> Iterator:
-    """A cursor with `sql` executed; a lost connection becomes a 503, not a 500."""
+def db_cursor() -> Iterator:
+    """A cursor on this request's connection; a lost connection becomes a 503, not a 500."""
     conn = get_db()
     try:
         with conn.cursor() as cur:
-            cur.execute(sql, params)
             yield cur
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         log.warning("database error: %s", exc)
         raise DatabaseUnavailable() from exc
+
+
+@contextmanager
+def run_query(sql, params=None) -> Iterator:
+    """A cursor with `sql` executed; a lost connection becomes a 503, not a 500."""
+    with db_cursor() as cur:
+        cur.execute(sql, params)
+        yield cur
+
+
+def copy_csv(query: psycopg2.sql.Composable, params=None) -> str:
+    """The rows of `query` as CSV with a header line, written by PostgreSQL's own COPY."""
+    buf = io.StringIO()
+    with db_cursor() as cur:
+        statement = psycopg2.sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
+        cur.copy_expert(cur.mogrify(statement, params).decode(), buf)
+    return buf.getvalue()

@@ -71,6 +71,11 @@ class Conflict(ApiError):
     status, code = 409, "Conflict"
 
 
+class NotPublished(ApiError):
+    status, code = 404, "NotFound"
+    en, vi = "The layer has no published version yet.", "Lớp dữ liệu chưa có phiên bản được công bố."
+
+
 class DatabaseUnavailable(ApiError):
     status, code = 503, "ServiceUnavailable"
     en = "The database is unavailable; please try again shortly."

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the server and its tests need: PostgreSQL 15 + PostGIS 3, GDAL's command-line
-# tools (ogr2ogr, the speed reference; ogrinfo, an OGC API client) and Debian's Chromium (page tests).
+# tools (ogr2ogr, the speed reference; ogrinfo, an OGC API client), npm (the map page's libraries)
+# and Debian's Chromium (page tests).
 # As root on Debian they are installed when missing; otherwise we say what to install.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 [ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
 command -v ogr2ogr >/dev/null || need+=(gdal-bin)
+command -v npm >/dev/null || need+=(npm)
 if [ "${1:-}" = "--with-browser" ]; then
     command -v chromium >/dev/null || need+=(chromium)
     command -v chromedriver >/dev/null || need+=(chromium-driver)

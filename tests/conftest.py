@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from werkzeug.serving import make_server
 
+from etl.admin_units import wards_area, write_wards_file
 from etl.pipeline import LoadOptions, load_file
 from layers import load_catalog
 from mapserver import create_app
@@ -32,16 +33,23 @@ def demo_files(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def template_db(catalog, demo_files):
-    """Migrated and demo-loaded; only ever cloned, so tests that write cannot disturb each other."""
+def wards_file(tmp_path_factory) -> Path:
+    """The 2025 wards of the default provinces (Ho Chi Minh City), as `mapserver demo load` writes them."""
+    return write_wards_file(tmp_path_factory.mktemp("wards") / "wards.geojson", DEFAULTS["WARDS_PROVINCES"])
+
+
+@pytest.fixture(scope="session")
+def template_db(catalog, demo_files, wards_file):
+    """Migrated, wards and demo loaded; only ever cloned, so tests that write cannot disturb each other."""
     url = pg.server_url()
     name = pg.create_database(url, "mapserver_tmpl")
     conn = psycopg2.connect(pg.dsn_for(url, name))
     try:
         apply_migrations(conn)
         sync_catalog(conn, catalog)
-        reports = {slug: load_file(conn, catalog[slug], demo_files[slug], LoadOptions(area=DEFAULTS["AREA_BBOX"]))
-                   for slug in DEMO_SLUGS}
+        reports = {"wards": load_file(conn, catalog["wards"], wards_file, LoadOptions(area=wards_area(wards_file)))}
+        reports |= {slug: load_file(conn, catalog[slug], demo_files[slug], LoadOptions(area=DEFAULTS["AREA_BBOX"]))
+                    for slug in DEMO_SLUGS}
     finally:
         conn.close()
     yield name, reports

@@ -1,4 +1,4 @@
-"""The layer catalog: the four built-in layers, and definitions that must be refused."""
+"""The layer catalog: the built-in layers (four sectors and the wards), and definitions that must be refused."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from layers import CatalogError, load_catalog
 from layers.registry import parse_layer
 
 
-def test_builtin_layers_are_the_four_sectors(catalog):
-    assert set(catalog) == {"health", "education", "transport", "bus_stops"}
+def test_builtin_layers_are_the_four_sectors_and_the_wards(catalog):
+    assert set(catalog) == {"health", "education", "transport", "bus_stops", "wards"}
     for layer in catalog.values():
         assert layer.title["vi"] and layer.title["en"] and layer.title["vi"] != layer.title["en"]
         assert layer.required, f"{layer.slug} has no required field"

@@ -12,10 +12,14 @@ import pyogrio
 import pytest
 import shapely
 
+from etl.address import DERIVED_FIELDS
+from etl.admin_units import wards
 from etl.demo import generate_demo_city
+from mapserver.config import DEFAULTS
 
 TARGETS = {"health": 600, "education": 1500, "transport": 165, "bus_stops": 4000}
-BBOX = (106.35, 10.35, 107.05, 11.20)
+CITY = "Thành phố Hồ Chí Minh"
+OLD_PROVINCES = ("Tỉnh Bình Dương", "Tỉnh Bà Rịa - Vũng Tàu")
 METRIC_CRS = "EPSG:3405"        # VN-2000 / UTM zone 48N
 
 
@@ -62,7 +66,9 @@ def test_each_layer_has_about_its_target_count_and_unique_ids(frames, slug):
 def test_columns_and_kinds_are_the_catalogs(frames, catalog, slug):
     layer = catalog[slug]
     frame = frames[slug]
-    expected = ["id", *layer.field_names] + (["lon", "lat"] if slug == "bus_stops" else [])
+    # ward, ward_code and province are the ETL's to fill from the address, as for any agency's file
+    expected = ["id", *(f for f in layer.field_names if f not in DERIVED_FIELDS)] + \
+        (["lon", "lat"] if slug == "bus_stops" else [])
     assert [c for c in frame.columns if c != "geometry"] == expected
     for field in layer.fields:
         if field.values:
@@ -151,19 +157,47 @@ def test_names_are_nfc_vietnamese(frames):
     health = frames["health"]["name"]
     assert health.str.contains("Nhi").any() and health.str.startswith("Bệnh viện Nhi").any()
     assert health.str.startswith("Trạm Y tế Phường").any()
-    assert frames["health"]["address"].str.endswith(", Thành phố Hồ Chí Minh").all()
+    assert frames["health"]["address"].str.endswith(tuple(f", {p}" for p in (CITY, *OLD_PROVINCES))).all()
 
 
-def test_everything_lies_within_the_city(frames):
+def test_everything_lies_within_the_deployment_area(frames):
+    area = DEFAULTS["AREA_BBOX"]
     for slug, frame in frames.items():
         west, south, east, north = frame.total_bounds
-        assert west >= BBOX[0] and south >= BBOX[1] and east <= BBOX[2] and north <= BBOX[3], slug
+        assert west >= area[0] and south >= area[1] and east <= area[2] and north <= area[3], slug
 
 
-def test_inner_districts_are_denser_than_outer_ones(frames):
-    counts = frames["education"]["district"].value_counts()
-    assert counts.get("Quận 5", 0) > counts.get("Huyện Cần Giờ", 0)
-    assert set(frames["health"]["district"]) >= {"Quận 1", "Quận 5", "Thành phố Thủ Đức", "Huyện Củ Chi"}
+def _new_ward(address: pd.Series) -> pd.Series:
+    """The ward of a 2025-form address ("…, Phường Sài Gòn, Thành phố Hồ Chí Minh"), else NaN."""
+    return address.str.extract(r", ((?:Phường|Xã|Đặc khu) [^,]+), Thành phố Hồ Chí Minh$")[0]
+
+
+@pytest.mark.parametrize("slug", ["health", "education", "bus_stops"])
+def test_addresses_are_in_the_2025_form_with_a_share_in_the_old_one(frames, slug):
+    frame = frames[slug].replace({"district": {"": None}})       # the CSV writes an empty district
+    ward = _new_ward(frame["address"])
+    new_form = ward.notna() & frame["district"].isna()
+    assert set(ward[new_form]) <= set(wards(["79"])["name"])
+    assert new_form.mean() > 0.6
+    old_form = frame.loc[~new_form]
+    assert 0.1 < len(old_form) / len(frame) < 0.35
+    assert old_form["district"].notna().all()
+    assert (old_form["address"].str.split(", ").str[-2] == old_form["district"]).all()
+
+
+def test_services_spread_over_the_real_wards_denser_where_wards_are_small(frames):
+    city = wards(["79"]).set_index("name")
+    points = pd.concat([_new_ward(frames[s]["address"]) for s in ("health", "education")]).dropna()
+    per_ward = points.value_counts().reindex(city.index, fill_value=0)
+    density = per_ward / city["area_km2"]
+    small, large = city["area_km2"].quantile([0.25, 0.75])
+    assert density[city["area_km2"] <= small].mean() > 5 * density[city["area_km2"] >= large].mean()
+    assert (per_ward > 0).mean() > 0.9          # nearly every ward has a school or a health facility
+    stations = frames["health"].query("kind == 'commune_health_station'")["name"].str.removeprefix("Trạm Y tế ")
+    assert stations.is_unique and set(stations) <= set(city.index) and len(stations) >= 160
+    # the former provinces have their share, in their own old form too
+    assert {"Phường Thủ Dầu Một", "Phường Vũng Tàu"} & set(points)
+    assert frames["health"]["address"].str.endswith(OLD_PROVINCES).any()
 
 
 def _content(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, pd.DataFrame]:

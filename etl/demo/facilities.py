@@ -1,7 +1,8 @@
 """Health facilities as the Department of Health (Sở Y tế) would list them.
 
-Real hospitals sit at their real places; every district has its district hospital; the rest is spread over the
-districts by population (hospitals lean towards the inner city, where most of them are).
+Real hospitals sit at their real places; every district has its district hospital; every 2025 ward its health
+station; the rest is spread over the districts by population (hospitals lean towards the inner city, where most of
+them are), and private hospitals, clinics and pharmacies partly over the former provinces (etl.demo.wards).
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from etl.demo.geo import district_index, population_weights, sample_by_weight, sample_in_district
+from etl.demo.geo import district_of, population_weights, sample_by_weight, sample_in_district
 from etl.demo.names import CLINIC_TYPES, TRADE_NAMES, branch_names, full_address, phone, pick, street_address
 from etl.demo.places import DISTRICTS, HOSPITALS, District
+from etl.demo.wards import city_wards, near_centroid, outer_street
 
 CLINICS = 120
-COMMUNE_HEALTH_STATIONS = 170
+STATION_SPREAD = 0.25       # a ward's station stands near its centre
+MOVABLE = {"hospital", "clinic", "vaccination", "pharmacy"}
 VACCINATION_POINTS = 100
 PHARMACIES = 150
 PRIVATE_HOSPITALS = 60 - len(HOSPITALS) - len(DISTRICTS) + 1     # one district hospital is already a landmark
@@ -53,7 +56,7 @@ def _record(rng: np.random.Generator, name: str, kind: str, address: str, distri
 
 def _landmark_hospitals(rng: np.random.Generator) -> list[dict]:
     return [_record(rng, h.name, "hospital", full_address(h.address, h.district), h.district, h.lon, h.lat)
-            for h in HOSPITALS]
+            | {"landmark": True} for h in HOSPITALS]
 
 
 def _district_hospitals(rng: np.random.Generator) -> list[dict]:
@@ -75,7 +78,12 @@ def _spread(rng: np.random.Generator, kind: str, count: int,
     index, lon, lat = sample_by_weight(rng, weights, count)
     names = namer(rng, [DISTRICTS[i] for i in index])
     return [_record(rng, name, kind, street_address(rng, DISTRICTS[i]), DISTRICTS[i].name, x, y)
-            for name, i, x, y in zip(names, index, lon, lat, strict=True)]
+            | {"movable": _movable(kind, name)} for name, i, x, y in zip(names, index, lon, lat, strict=True)]
+
+
+def _movable(kind: str, name: str) -> bool:
+    """Private services, whose names say nothing of a district, may open in the former provinces too."""
+    return kind in MOVABLE and "Trung tâm Y tế" not in name
 
 
 def _hospital_names(rng: np.random.Generator, districts: list[District]) -> list[str]:
@@ -92,9 +100,10 @@ def _vaccination_names(rng: np.random.Generator, districts: list[District]) -> l
     seen: set[str] = set()
     names = []
     for district in districts:
-        operator = "Trung tâm Y tế" if district.name not in seen else pick(rng, TRADE_NAMES)
+        public = district.name not in seen
         seen.add(district.name)
-        names.append(f"Điểm tiêm chủng {operator} {district.name}")
+        names.append(f"Điểm tiêm chủng Trung tâm Y tế {district.name}" if public
+                     else f"Điểm tiêm chủng {pick(rng, TRADE_NAMES)}")
     return branch_names(names)
 
 
@@ -103,13 +112,12 @@ def _pharmacy_names(rng: np.random.Generator, districts: list[District]) -> list
 
 
 def _commune_stations(rng: np.random.Generator) -> list[dict]:
-    """One station in each of COMMUNE_HEALTH_STATIONS wards, named after its ward: "Trạm Y tế Phường 12, Quận 10"."""
-    wards = [(d.name, w) for d in DISTRICTS for w in d.wards]
-    chosen = sorted(rng.choice(len(wards), size=COMMUNE_HEALTH_STATIONS, replace=False).tolist())
+    """One station per 2025 ward, near its centre and named after it: "Trạm Y tế Phường Sài Gòn"."""
+    wards = city_wards()
+    lon, lat = near_centroid(rng, np.arange(len(wards)), STATION_SPREAD)
+    districts = district_of(lon, lat)
     records = []
-    for district_name, ward in (wards[i] for i in chosen):
-        district = DISTRICTS[district_index(district_name)]
-        (lon,), (lat,) = sample_in_district(rng, district_index(district_name), 1)
-        records.append(_record(rng, f"Trạm Y tế {ward}, {district_name}", "commune_health_station",
-                               street_address(rng, district, ward), district_name, lon, lat))
+    for name, outer, x, y, d in zip(wards["name"], wards["outer"], lon, lat, districts, strict=True):
+        street = outer_street(rng) if outer else street_address(rng, DISTRICTS[d])
+        records.append(_record(rng, f"Trạm Y tế {name}", "commune_health_station", street, DISTRICTS[d].name, x, y))
     return records

@@ -19,6 +19,7 @@ from etl.demo.places import METRO_STATIONS
 from etl.demo.schools import schools
 from etl.demo.stops import bus_stops
 from etl.demo.transit import BusRoute, bus_routes, metro_line
+from etl.demo.wards import move_outward, readdress
 
 FILES = {"health": "health.geojson", "education": "education.gpkg", "transport": "transport.geojson",
          "bus_stops": "bus_stops.csv"}
@@ -43,13 +44,15 @@ def generate_demo_city(outdir: Path, seed: int = 2025) -> dict[str, Path]:
     paths = {slug: outdir / name for slug, name in FILES.items()}
     for path in paths.values():
         path.unlink(missing_ok=True)
-    _write(_points(health_facilities(_rng(seed, "health")), COLUMNS["health"]), paths["health"])
-    _write(_points(schools(_rng(seed, "education")), COLUMNS["education"]), paths["education"], layer="schools")
+    rng = _rng(seed, "health")
+    _write(_points(_on_wards(rng, health_facilities(rng)), COLUMNS["health"]), paths["health"])
+    rng = _rng(seed, "education")
+    _write(_points(_on_wards(rng, schools(rng)), COLUMNS["education"]), paths["education"], layer="schools")
     rng = _rng(seed, "transport")
     network = build_network(rng)
     routes = bus_routes(rng, network)
     _write(_transport(routes), paths["transport"])
-    stops = _text_nfc(bus_stops(rng, network, routes)[COLUMNS["bus_stops"]])
+    stops = _text_nfc(readdress(rng, bus_stops(rng, network, routes))[COLUMNS["bus_stops"]])
     stops.to_csv(paths["bus_stops"], index=False, encoding="utf-8", lineterminator="\n",
                  float_format=f"%.{DECIMALS}f")
     return paths
@@ -59,8 +62,15 @@ def _rng(seed: int, layer: str) -> np.random.Generator:
     return np.random.default_rng([seed, STREAMS[layer]])
 
 
-def _points(records: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+def _on_wards(rng: np.random.Generator, records: list[dict]) -> pd.DataFrame:
+    """Part of the movable records moved to the former provinces, then every address written from its ward."""
     frame = pd.DataFrame(records)
+    flag = {k: frame[k].astype("boolean").fillna(False) if k in frame else pd.Series(False, index=frame.index)
+            for k in ("landmark", "movable")}
+    return readdress(rng, move_outward(rng, frame, flag["movable"]), keep=flag["landmark"])
+
+
+def _points(frame: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
     geometry = shapely.points(np.round(frame["lon"], DECIMALS), np.round(frame["lat"], DECIMALS))
     return gpd.GeoDataFrame(_text_nfc(frame[columns]), geometry=geometry, crs="EPSG:4326")
 
@@ -90,7 +100,7 @@ def _text_nfc(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for column in frame.columns:
         if pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].map(nfc)
+            frame[column] = frame[column].map(nfc, na_action="ignore")
     return frame
 
 

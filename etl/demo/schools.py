@@ -46,7 +46,7 @@ def _record(rng: np.random.Generator, name: str, kind: str, private: bool, addre
 
 def _landmarks(rng: np.random.Generator, places, kind: str, students: tuple[int, int]) -> list[dict]:
     return [_record(rng, p.name, kind, p.name in PRIVATE_UNIVERSITIES, full_address(p.address, p.district),
-                    p.district, students, p.lon, p.lat) for p in places]
+                    p.district, students, p.lon, p.lat) | {"landmark": True} for p in places]
 
 
 def _level(rng: np.random.Generator, kind: str) -> list[dict]:
@@ -61,7 +61,8 @@ def _level(rng: np.random.Generator, kind: str) -> list[dict]:
         names = unique_names(rng, pool, n)
         for name, x, y in zip(names, lon, lat, strict=True):
             records.append(_record(rng, f"{prefix} {name}", kind, rng.random() < private_share,
-                                   street_address(rng, district), district.name, students, x, y))
+                                   street_address(rng, district), district.name, students, x, y)
+                           | {"movable": True})
     return records
 
 

@@ -19,7 +19,7 @@ def test_healthz_is_200_with_the_database_up(server):
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/json"
     body = r.json()
-    assert body["status"] == "ok" and body["published_layers"] == 4 and body["postgis"].startswith("3.")
+    assert body["status"] == "ok" and body["published_layers"] == 5 and body["postgis"].startswith("3.")
 
 
 @pytest.fixture

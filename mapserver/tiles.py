@@ -1,0 +1,232 @@
+"""Vector tiles and TileJSON: `/api/tiles/{layers}/{z}/{x}/{y}.mvt`, its versioned twin, `/api/tiles/{layers}.json`.
+
+`{layers}` is one public layer or several joined by commas (one tile, one MVT layer each). The
+versioned URL (`.../v{versions}/...`, the published version of each layer joined by '-') names an
+immutable table, so browsers and CDNs keep it forever; the unversioned URL is cached briefly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from layers import Layer
+from mapserver import mvt
+from mapserver.catalog import catalog, get_layer, published
+from mapserver.db import db_cursor
+from mapserver.errors import InvalidParameter, LayerNotFound, prefers_english
+
+bp = Blueprint("tiles", __name__, url_prefix="/api/tiles")
+
+Resolve = Callable[[Any], tuple[mvt.TileSource, ...]]  # cursor -> the tables a tile is cut from, on a miss
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class TileKey:
+    """Which layers, at which versions, where: the tile's cache key and its ETag."""
+
+    layers: tuple[Layer, ...]
+    versions: tuple[int, ...]
+    z: int
+    x: int
+    y: int
+
+    @property
+    def slugs(self) -> str:
+        return ",".join(layer.slug for layer in self.layers)
+
+    @property
+    def version(self) -> str:
+        return "-".join(map(str, self.versions))
+
+    @property
+    def etag(self) -> str:
+        return f"{self.slugs}/v{self.version}/{self.z}/{self.x}/{self.y}"
+
+    def params(self) -> dict:
+        return {"layers": self.slugs, "version": self.version, "z": self.z, "x": self.x, "y": self.y}
+
+
+def init_app(app: Flask) -> None:
+    """Register the routes and compose each layer's tile statements once, at start-up."""
+    settings = mvt.TileSettings.from_config(app.config)
+    app.extensions["mapserver.tiles"] = {
+        slug: mvt.LayerTiles(layer, settings) for slug, layer in app.extensions["mapserver.catalog"].items()}
+    app.register_blueprint(bp)
+
+
+def _readable(layer: Layer) -> bool:
+    """Whether anonymous clients may read this layer's tiles."""
+    return layer.visibility == "public"
+
+
+def readable_layers() -> tuple[Layer, ...]:
+    """The catalog's layers anonymous clients may see (the map page lists these)."""
+    return tuple(layer for layer in catalog().values() if _readable(layer))
+
+
+def _layers(spec: str) -> tuple[Layer, ...]:
+    """The layers a URL segment names, in order, each at most once; an unknown or non-public one is a 404."""
+    slugs = list(dict.fromkeys(spec.split(",")))
+    if len(slugs) > len(catalog()):
+        raise LayerNotFound()
+    layers = tuple(get_layer(slug) for slug in slugs)
+    if not all(_readable(layer) for layer in layers):
+        raise LayerNotFound()
+    return layers
+
+
+def _xyz(z: str, x: str, y: str) -> tuple[int, int, int]:
+    try:
+        zi, xi, yi = int(z), int(x), int(y)
+    except ValueError:
+        raise InvalidParameter("z, x and y must be whole numbers.", "z, x và y phải là số nguyên.") from None
+    if not 0 <= zi <= mvt.MAX_ZOOM:
+        raise InvalidParameter(f"z must be between 0 and {mvt.MAX_ZOOM}.", f"z phải từ 0 đến {mvt.MAX_ZOOM}.")
+    if not (0 <= xi < 2 ** zi and 0 <= yi < 2 ** zi):
+        raise InvalidParameter(f"x and y must be between 0 and {2 ** zi - 1} at zoom {zi}.",
+                               f"x và y phải từ 0 đến {2 ** zi - 1} ở mức thu phóng {zi}.")
+    return zi, xi, yi
+
+
+def _published_sources(cur, layers: tuple[Layer, ...]) -> tuple[mvt.TileSource, ...]:
+    sources = []
+    for layer in layers:
+        current = published(cur, layer.slug)
+        if current is None:
+            raise LayerNotFound("This layer has no published data yet.", "Lớp này chưa có dữ liệu được công bố.")
+        sources.append(mvt.TileSource(layer, current.version, current.table_name, current.bbox))
+    return tuple(sources)
+
+
+def _versions(layers: tuple[Layer, ...], token: str) -> tuple[int, ...]:
+    parts = token.split("-")
+    if len(parts) != len(layers) or not all(p.isdigit() for p in parts):
+        raise InvalidParameter("The version must give one number per layer, joined by '-'.",
+                               "Phiên bản phải gồm một số cho mỗi lớp, nối bằng dấu '-'.")
+    return tuple(map(int, parts))
+
+
+def _kept_sources(cur, key: TileKey) -> tuple[mvt.TileSource, ...]:
+    """The tables a versioned URL names; a version no longer kept is a 404 (its tiles changed meaning)."""
+    sources = []
+    for layer, version in zip(key.layers, key.versions, strict=True):
+        table_name = mvt.kept_table(cur, layer.slug, version)
+        if table_name is None:
+            raise LayerNotFound("This version of the layer is not kept any more.",
+                                "Phiên bản này của lớp không còn được lưu.")
+        sources.append(mvt.TileSource(layer, version, table_name))
+    return tuple(sources)
+
+
+def _render(cur, key: TileKey, resolve: Resolve) -> bytes:
+    """The tile from the cache (one indexed lookup), or cut and cached in one statement."""
+    cached = mvt.cached_tile(cur, key.params())
+    if cached is not None:
+        return cached
+    statements = current_app.extensions["mapserver.tiles"]
+    parts = [statements[s.layer.slug].statement(cur, s.table_name, key.z) for s in resolve(cur)
+             if statements[s.layer.slug].covers(key.z)]
+    if not parts:
+        return b""
+    return mvt.cut_tile(cur, parts, key.params(), store=key.z <= int(current_app.config["TILE_CACHE_MAX_ZOOM"]))
+
+
+def _client_has(etag: str) -> bool:
+    """If-None-Match names this tile, possibly with the ':gzip'-style suffix Flask-Compress adds."""
+    return any(tag.split(":")[0] == etag for tag in request.if_none_match.as_set())
+
+
+def _respond(key: TileKey, cache_control: str, resolve: Resolve) -> Response:
+    if _client_has(key.etag):
+        response = Response(status=304)
+    else:
+        with db_cursor() as cur:
+            tile = _render(cur, key, resolve)
+        response = Response(tile, status=200 if tile else 204, mimetype=MVT_TYPE if tile else None)
+    response.set_etag(key.etag)
+    response.headers["Cache-Control"] = cache_control
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/<spec>/<z>/<x>/<y>.mvt")
+def tile(spec: str, z: str, x: str, y: str) -> Response:
+    layers, (zi, xi, yi) = _layers(spec), _xyz(z, x, y)
+    sources = current_sources(layers)
+    key = TileKey(layers, tuple(s.version for s in sources), zi, xi, yi)
+    return _respond(key, f"public, max-age={int(current_app.config['TILE_MAX_AGE_S'])}", lambda _cur: sources)
+
+
+@bp.get("/<spec>/v<token>/<z>/<x>/<y>.mvt")
+def versioned_tile(spec: str, token: str, z: str, x: str, y: str) -> Response:
+    layers, (zi, xi, yi) = _layers(spec), _xyz(z, x, y)
+    key = TileKey(layers, _versions(layers, token), zi, xi, yi)
+    return _respond(key, IMMUTABLE, lambda cur: _kept_sources(cur, key))
+
+
+def tile_url_template(spec: str, version: str) -> str:
+    """The versioned XYZ template of a layer spec, as TileJSON and the map page hand it out."""
+    return f"{request.url_root.rstrip('/')}{bp.url_prefix}/{spec}/v{version}/{{z}}/{{x}}/{{y}}.mvt"
+
+
+def spec_of(sources: tuple[mvt.TileSource, ...]) -> str:
+    return ",".join(s.layer.slug for s in sources)
+
+
+def version_of(sources: tuple[mvt.TileSource, ...]) -> str:
+    return "-".join(str(s.version) for s in sources)
+
+
+def current_sources(layers: tuple[Layer, ...]) -> tuple[mvt.TileSource, ...]:
+    """The published version of each layer, read now (for TileJSON and the map page)."""
+    with db_cursor() as cur:
+        return _published_sources(cur, layers)
+
+
+def _union_bounds(sources: tuple[mvt.TileSource, ...]) -> list[float]:
+    boxes = [s.bbox for s in sources if s.bbox]
+    if not boxes:
+        return list(current_app.config["AREA_BBOX"])
+    return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+
+
+def _vector_layer(layer: Layer, lang: str) -> dict:
+    fields = {"id": "Mã đối tượng" if lang == "vi" else "Feature id"}
+    fields.update({f.name: f.title[lang] for f in layer.fields})
+    if layer.geometry_types == ("Point",):
+        fields["count"] = ("Số điểm gộp vào điểm này (ở mức thu phóng thấp)" if lang == "vi"
+                           else "Points this one stands for (at low zooms)")
+    return {"id": layer.slug, "description": layer.description[lang], "minzoom": layer.min_zoom,
+            "maxzoom": layer.max_zoom, "fields": fields}
+
+
+@bp.get("/<spec>.json")
+def tilejson(spec: str) -> Response:
+    layers = _layers(spec)
+    lang = "en" if prefers_english() else "vi"
+    sources = current_sources(layers)
+    bounds = _union_bounds(sources)
+    minzoom = min(layer.min_zoom for layer in layers)
+    body = {
+        "tilejson": "3.0.0",
+        "name": ", ".join(layer.title[lang] for layer in layers),
+        "description": " ".join(layer.description[lang] for layer in layers),
+        "scheme": "xyz",
+        "tiles": [tile_url_template(spec_of(sources), version_of(sources))],
+        "minzoom": minzoom,
+        "maxzoom": max(layer.max_zoom for layer in layers),
+        "bounds": bounds,
+        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, max(minzoom, 12)],
+        "vector_layers": [_vector_layer(layer, lang) for layer in layers],
+    }
+    response = jsonify(body)
+    response.headers["Cache-Control"] = f"public, max-age={int(current_app.config['TILE_MAX_AGE_S'])}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Accept-Language"
+    return response
