@@ -18,6 +18,14 @@ DEFAULTS: dict[str, Any] = {
     # Read API limits.
     "PAGE_LIMIT_DEFAULT": 100,
     "PAGE_LIMIT_MAX": 10_000,
+    "NEAREST_LIMIT_MAX": 100,
+    "NEARBY_PER_LAYER_MAX": 20,
+    "RADIUS_MAX_M": 50_000,
+    "SEARCH_LIMIT_MAX": 100,
+    "SEARCH_SIMILARITY_MIN": 0.4,  # pg_trgm word similarity a match needs (one typo in a short word ~0.5)
+    # Cache-Control max-age (seconds): API metadata, and features (ETags carry the published version).
+    "CACHE_METADATA_S": 300,
+    "CACHE_FEATURES_S": 60,
     # Write path.
     "KEEP_VERSIONS": 5,
     "ETL_CHUNK_ROWS": 50_000,
@@ -72,9 +80,13 @@ DEFAULTS: dict[str, Any] = {
     # Tiles up to this zoom are kept in mapserver.tile_cache; the unversioned tile URL is cached this long.
     "TILE_CACHE_MAX_ZOOM": 18,
     "TILE_MAX_AGE_S": 300,
-    # Responses compressed (Flask-Compress) when the client accepts it: the map page's files and tiles.
-    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
-                           "image/svg+xml", "application/vnd.mapbox-vector-tile"],
+    # Responses gzipped (Flask-Compress) when the client accepts it: JSON answers, pages, their files, tiles.
+    "COMPRESS_MIMETYPES": ["application/json", "application/geo+json", "application/schema+json",
+                           "application/vnd.oai.openapi+json", "text/csv", "text/html", "text/css",
+                           "text/javascript", "application/javascript", "image/svg+xml",
+                           "application/vnd.mapbox-vector-tile"],
+    "COMPRESS_ALGORITHM": ["gzip"],
+    "COMPRESS_MIN_SIZE": 1000,
 }
 
 

@@ -9,9 +9,10 @@ from flask import Blueprint, Response, current_app, request
 
 from layers import Layer
 from mapserver import coverage_sql
-from mapserver.catalog import get_layer, published
+from mapserver.access import get_readable_layer
+from mapserver.catalog import published
 from mapserver.db import copy_csv, db_cursor, run_query
-from mapserver.errors import InvalidParameter, LayerNotFound, NotPublished
+from mapserver.errors import InvalidParameter, NotPublished
 
 bp = Blueprint("coverage", __name__)
 WARDS = "wards"
@@ -27,17 +28,11 @@ class CoverageParams:
     fmt: str
 
 
-def _readable(layer: Layer) -> bool:
-    return layer.visibility == "public"
-
-
 def _layer(slug: str | None) -> Layer:
     if not slug:
         raise InvalidParameter("Parameter 'layer' is required (e.g. layer=health).",
                                "Thiếu tham số 'layer' (ví dụ layer=health).")
-    layer = get_layer(slug)
-    if not _readable(layer):
-        raise LayerNotFound()
+    layer = get_readable_layer(slug)
     if layer.slug == WARDS or layer.geometry_types != ("Point",):
         raise InvalidParameter(f"Layer '{slug}' is not a layer of point facilities.",
                                f"Lớp '{slug}' không phải lớp cơ sở dạng điểm.")

@@ -5,9 +5,7 @@ A light page: one template, one small script drawing plain SVG, no map library; 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, Response, current_app, render_template, send_from_directory
+from flask import Blueprint, Response, current_app, render_template
 
 from etl.admin_units import province_codes
 from mapserver.catalog import get_layer
@@ -16,7 +14,6 @@ from mapserver.errors import prefers_english
 
 bp = Blueprint("coverage_page", __name__, template_folder="templates")
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "coverage"
 LAYER, DEFAULT_KIND = "health", "vaccination"
 RADII = (500, 1000, 2000, 5000)
 # Distance classes (metres) and their colours, from well served to far.
@@ -48,11 +45,4 @@ def coverage_page() -> Response:
     response = Response(html, mimetype="text/html")
     response.headers["Vary"] = "Accept-Language"
     response.headers["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-@bp.get("/static/coverage/<path:filename>")
-def static_file(filename: str) -> Response:
-    response = send_from_directory(STATIC_DIR, filename, max_age=3600)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

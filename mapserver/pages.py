@@ -14,10 +14,11 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, render_template, send_from_directory, url_for
 
 from layers import Layer
+from mapserver.access import readable_layers
 from mapserver.catalog import catalog
 from mapserver.errors import LayerNotFound, prefers_english
 from mapserver.page_text import TEXT
-from mapserver.tiles import current_sources, readable_layers, tile_url_template
+from mapserver.tiles import current_sources, tile_url_template
 
 bp = Blueprint("pages", __name__)
 
@@ -91,4 +92,6 @@ def map_page() -> Response:
 def static_file(filename: str) -> Response:
     """The page's files; vendored libraries (copied from node_modules by `make install`) are cached a year."""
     max_age = VENDOR_MAX_AGE if filename.startswith("vendor/") else APP_MAX_AGE
-    return send_from_directory(STATIC_DIR, filename, max_age=max_age)
+    response = send_from_directory(STATIC_DIR, filename, max_age=max_age)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

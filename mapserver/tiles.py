@@ -15,7 +15,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from layers import Layer
 from mapserver import mvt
-from mapserver.catalog import catalog, get_layer, published
+from mapserver.access import get_readable_layer
+from mapserver.catalog import catalog, published
 from mapserver.db import db_cursor
 from mapserver.errors import InvalidParameter, LayerNotFound, prefers_english
 
@@ -60,25 +61,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _readable(layer: Layer) -> bool:
-    """Whether anonymous clients may read this layer's tiles."""
-    return layer.visibility == "public"
-
-
-def readable_layers() -> tuple[Layer, ...]:
-    """The catalog's layers anonymous clients may see (the map page lists these)."""
-    return tuple(layer for layer in catalog().values() if _readable(layer))
-
-
 def _layers(spec: str) -> tuple[Layer, ...]:
     """The layers a URL segment names, in order, each at most once; an unknown or non-public one is a 404."""
     slugs = list(dict.fromkeys(spec.split(",")))
     if len(slugs) > len(catalog()):
         raise LayerNotFound()
-    layers = tuple(get_layer(slug) for slug in slugs)
-    if not all(_readable(layer) for layer in layers):
-        raise LayerNotFound()
-    return layers
+    return tuple(get_readable_layer(slug) for slug in slugs)
 
 
 def _xyz(z: str, x: str, y: str) -> tuple[int, int, int]:

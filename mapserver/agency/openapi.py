@@ -1,17 +1,10 @@
-"""OpenAPI 3 description of the write API: PATHS, SECURITY_SCHEMES and SCHEMAS to merge into /openapi.json."""
+"""OpenAPI 3 description of the write API; `mapserver.api.docs` merges PATHS and SECURITY_SCHEMES into it."""
 
 from __future__ import annotations
 
 SECURITY_SCHEMES = {
     "bearerToken": {"type": "http", "scheme": "bearer",
                     "description": "An agency token from `mapserver tokens create` (msk_...)."},
-}
-
-SCHEMAS = {
-    "Error": {"type": "object", "required": ["code", "description", "messages"], "properties": {
-        "code": {"type": "string"}, "description": {"type": "string", "description": "in the client's language"},
-        "messages": {"type": "object", "required": ["vi", "en"],
-                     "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}}},
 }
 
 _ERROR = {"description": "JSON error {code, description, messages: {vi, en}}",

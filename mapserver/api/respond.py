@@ -1,0 +1,87 @@
+"""Answers of the read API: strong ETag, 304 before any heavy query, Cache-Control, JSON or HTML."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, current_app, render_template, request, url_for
+
+from mapserver.api.declare import Args
+from mapserver.errors import prefers_english
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+HTML = "text/html"
+
+
+def lang() -> str:
+    return "en" if prefers_english() else "vi"
+
+
+def make_etag(state: Any, args: Args) -> str:
+    """Published version(s) + host and route (links are absolute) + normalised query + language."""
+    key = repr((request.host_url, request.path, state, args.normalized(), lang()))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _matching(etag: str) -> str | None:
+    """The client's copy of this answer, if any: its tag may carry the compressor's suffix (`tag:gzip`)."""
+    tags = request.if_none_match
+    if tags.star_tag:
+        return etag
+    # If-None-Match compares weakly (RFC 9110 13.1.2).
+    return next((f"{etag}{s}" for s in ("", ":gzip") if tags.contains_weak(f"{etag}{s}")), None)
+
+
+def _cache(response: Response, etag: str, max_age_key: str) -> Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={int(current_app.config[max_age_key])}"
+    return response
+
+
+def answer(args: Args, state: Any, max_age_key: str, produce: Callable[[], str], media_type: str = JSON,
+           title: str = "") -> Response:
+    """Run `produce` (the one SQL statement, or a small document) only when the client's copy is stale."""
+    etag = make_etag(state, args)
+    held = _matching(etag)
+    if held:
+        return _cache(Response(status=304), held, max_age_key)
+    body = produce()
+    if args.get("f") == "html" and media_type != HTML:
+        return _cache(Response(html_page(body, title), mimetype=HTML), etag, max_age_key)
+    return _cache(Response(body, content_type=media_type), etag, max_age_key)
+
+
+def html_page(body: str, title: str) -> str:
+    """A plain page for people: the document's links as links, the document itself below."""
+    doc = json.loads(body)
+    links = doc.get("links", []) if isinstance(doc, dict) else []
+    return render_template("api_page.html", title=title, links=links,
+                           document=json.dumps(doc, ensure_ascii=False, indent=2), lang=lang())
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def link(endpoint: str, rel: str, media_type: str, title: str, query: dict[str, Any] | None = None,
+         **values: Any) -> dict[str, str]:
+    href = url_for(endpoint, _external=True, **values)
+    if query:
+        href += "?" + urlencode(query)
+    return {"href": href, "rel": rel, "type": media_type, "title": title}
+
+
+def self_links(endpoint: str, media_type: str, **values: Any) -> list[dict[str, str]]:
+    """`self` in the format asked for and `alternate` in the other one."""
+    query = {k: v for k, v in request.args.items() if k != "f"}
+    html = link(endpoint, "alternate", HTML, "HTML", {**query, "f": "html"}, **values)
+    data = link(endpoint, "self", media_type, "JSON", query, **values)
+    if request.args.get("f") == "html":
+        html["rel"], data["rel"] = "self", "alternate"
+    return [data, html]

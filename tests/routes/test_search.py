@@ -1,0 +1,63 @@
+"""/api/search: diacritics folded, đ -> d, one typo, exact > prefix > similarity, nearer first with `near`."""
+
+from __future__ import annotations
+
+import requests
+from pyproj import Geod
+
+
+def search(server, **params):
+    r = requests.get(f"{server}/api/search", params=params, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/geo+json"
+    return r.json()["features"]
+
+
+def test_without_diacritics_finds_the_vietnamese_name(server):
+    features = search(server, q="benh vien nhi", layer="health", limit=5)
+    assert features and all("Bệnh viện Nhi" in f["properties"]["name"] for f in features)
+
+
+def test_d_and_đ_are_the_same_letter(server):
+    with_d = search(server, q="dong", layer="health", limit=20)
+    with_đ = search(server, q="Đồng", layer="health", limit=20)
+    assert with_d and [f["id"] for f in with_d] == [f["id"] for f in with_đ]
+
+
+def test_one_typo_is_tolerated(server):
+    right = {f["id"] for f in search(server, q="benh vien nhi", layer="health", limit=5)}
+    typo = [f["id"] for f in search(server, q="bemh vien nhi", layer="health", limit=5)]
+    assert typo and set(typo) <= right | set(typo) and typo[0] in right
+
+
+def test_exact_then_prefix_then_similar(server):
+    exact_name = search(server, q="benh vien nhi", layer="health", limit=1)[0]["properties"]["name"]
+    features = search(server, q=exact_name, layer="health", limit=10)
+    assert features[0]["properties"]["name"] == exact_name
+    prefix = search(server, q="benh vien", layer="health", limit=10)
+    assert all(f["properties"]["name"].startswith("Bệnh viện") for f in prefix)
+
+
+def test_near_orders_equal_matches_by_distance_and_adds_distance(server):
+    place = (106.75, 10.85)
+    features = search(server, q="benh vien", layer="health", near=f"{place[0]},{place[1]}", limit=10)
+    distances = [f["properties"]["distance_m"] for f in features]
+    assert distances == sorted(distances)
+    _, _, metres = Geod(ellps="WGS84").inv(*place, *features[0]["geometry"]["coordinates"])
+    assert abs(metres - distances[0]) < 0.1
+
+
+def test_searches_every_layer_and_says_which(server):
+    for slug in ("health", "education", "transport", "bus_stops"):
+        feature = requests.get(f"{server}/api/collections/{slug}/items", params={"limit": 1}, timeout=30).json()
+        name = feature["features"][0]["properties"]["name"]
+        hits = search(server, q=name, limit=50)
+        assert any(f["properties"]["layer"] == slug and f["properties"]["name"] == name for f in hits), slug
+
+
+def test_search_errors(server):
+    for params in ({}, {"q": ""}, {"q": "x" * 201}, {"q": "a", "near": "1"}, {"q": "a", "near": "nan,1"},
+                   {"q": "a", "limit": "101"}, {"q": "a", "layer": "nope"}):
+        r = requests.get(f"{server}/api/search", params=params, timeout=30)
+        assert r.status_code in (400, 404), params
+        assert "code" in r.json()
