@@ -138,6 +138,7 @@ def copy_csv(query: psycopg2.sql.Composable, params=None) -> str:
     return buf.getvalue()
 
 
+@contextmanager
 def read_query(sql, params=None) -> Iterator:
     """`run_query` for one read statement outside a transaction: no BEGIN and ROLLBACK round trips,
     which on the read API's short queries cost as much wire time as the query itself."""
