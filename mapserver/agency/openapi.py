@@ -9,7 +9,7 @@ SECURITY_SCHEMES = {
 
 _ERROR = {"description": "JSON error {code, description, messages: {vi, en}}",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_LAYER = {"name": "layerId", "in": "path", "required": True, "schema": {"type": "string"}}
+_LAYER = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _SECURED = [{"bearerToken": []}]
 _JOB = {"type": "object", "properties": {
     "id": {"type": "integer"}, "layer": {"type": "string"}, "source": {"type": "string"},
@@ -25,7 +25,7 @@ def _errors(*statuses: int) -> dict:
 
 
 PATHS = {
-    "/api/layers/{layerId}/uploads": {"post": {
+    "/api/layers/{slug}/uploads": {"post": {
         "summary": "Upload a file as a new version of the layer; it is loaded by a background job",
         "operationId": "uploadLayerFile", "tags": ["Agencies"], "security": _SECURED, "parameters": [_LAYER],
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -40,32 +40,32 @@ PATHS = {
                               "content": {"application/json": {"schema": {"type": "object", "properties": {
                                   "job": _JOB}}}}},
                       **_errors(400, 401, 403, 404, 413, 415, 429)}}},
-    "/api/jobs/{jobId}": {"get": {
+    "/api/jobs/{job_id}": {"get": {
         "summary": "State, progress and load report of an upload job", "operationId": "getJob",
         "tags": ["Agencies"], "security": _SECURED,
-        "parameters": [{"name": "jobId", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "The job", "content": {"application/json": {"schema": _JOB}}},
                       **_errors(401, 403, 404)}}},
-    "/api/layers/{layerId}/publish": {"post": {
+    "/api/layers/{slug}/publish": {"post": {
         "summary": "Publish a loaded version of the layer", "operationId": "publishLayerVersion",
         "tags": ["Agencies"], "security": _SECURED, "parameters": [_LAYER],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["version"], "properties": {"version": {"type": "integer", "minimum": 1}}}}}},
         "responses": {"200": {"description": "Published: {layer, published_version, previous}"},
                       **_errors(400, 401, 403, 404, 409, 429)}}},
-    "/api/layers/{layerId}/rollback": {"post": {
+    "/api/layers/{slug}/rollback": {"post": {
         "summary": "Publish the version before the published one", "operationId": "rollbackLayer",
         "tags": ["Agencies"], "security": _SECURED, "parameters": [_LAYER],
         "responses": {"200": {"description": "Rolled back: {layer, published_version}"},
                       **_errors(401, 403, 404, 409, 429)}}},
-    "/api/layers/{layerId}/versions": {"get": {
+    "/api/layers/{slug}/versions": {"get": {
         "summary": "The layer's versions, newest first (agency staff)", "operationId": "listLayerVersions",
         "tags": ["Agencies"], "security": _SECURED, "parameters": [_LAYER],
         "responses": {"200": {"description": "{layer, versions: [...]}"}, **_errors(401, 403, 404)}}},
-    "/api/layers/{layerId}/versions/{version}/features": {"get": {
+    "/api/layers/{slug}/versions/{number}/features": {"get": {
         "summary": "Features of any kept version, published or not, for a preview (agency staff)",
         "operationId": "previewLayerVersion", "tags": ["Agencies"], "security": _SECURED,
-        "parameters": [_LAYER, {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "parameters": [_LAYER, {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "GeoJSON FeatureCollection",
                               "content": {"application/geo+json": {"schema": {"type": "object"}}}},
                       **_errors(401, 403, 404)}}},
