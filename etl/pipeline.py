@@ -6,6 +6,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class LoadOptions:
     keep_versions: int = 5
     actor: str = "cli"
     progress: bool | None = None  # None: show a bar when stderr is a terminal
+    on_progress: Callable[[int, int], None] | None = None  # (rows read, rows in the file) after each chunk
     normalise_addresses: bool = True
     ward_distance_factor: float = 3.0
 
@@ -97,6 +99,8 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
                     else:
                         report.rows_loaded += len(frame)
                     bar.update(len(batch.attributes))
+                    if options.on_progress:
+                        options.on_progress(report.rows_read, info.feature_count)
             _refuse_if_nothing(report, path)
             if options.dry_run:
                 conn.rollback()

@@ -13,7 +13,7 @@ from layers import load_catalog
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import api, coverage_page, db, errors, health, pages, tiles
+    from mapserver import agency, api, coverage_page, db, errors, health, pages, tiles
     from mapserver.config import load_config
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -31,4 +31,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     tiles.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(coverage_page.bp)
+    agency.init_app(app)
     return app
