@@ -64,7 +64,7 @@ run: db
 	@export MAPSERVER_SESSION_COOKIE_SECURE=$${MAPSERVER_SESSION_COOKIE_SECURE:-false}; \
 	$(DB_ENV) setsid $(MS) worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
-	$(DB_ENV) $(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - \
+	$(DB_ENV) WORKERS=$(WORKERS) $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --access-logfile - \
 		'mapserver:create_app()'
 
 stop:
@@ -75,6 +75,7 @@ test: deps install
 	@$(DB_START)
 	@$(DB_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+bench: DEPS_FLAGS := --with-bench
 bench: db
 	@$(DB_ENV) $(PY) -m benchmarks $(BENCH_ARGS)
 
