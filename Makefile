@@ -55,10 +55,16 @@ db: deps install
 	@$(DB_START)
 	@$(DB_ENV) $(MS) db migrate
 
+# The upload worker runs beside gunicorn in its own session (so Ctrl-C reaches it only through the
+# trap: SIGTERM lets a running load finish). The login cookie is not Secure here: plain HTTP on loopback.
 run: db
 	@$(DB_ENV) $(MS) demo load
-	@echo "serving the map on http://127.0.0.1:$(PORT)  (Ctrl-C to stop; make stop stops PostGIS)"
-	@$(DB_ENV) $(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - \
+	@$(DB_ENV) $(MS) demo accounts
+	@echo "serving the map on http://127.0.0.1:$(PORT), agencies on /agency/  (Ctrl-C to stop; make stop stops PostGIS)"
+	@export MAPSERVER_SESSION_COOKIE_SECURE=$${MAPSERVER_SESSION_COOKIE_SECURE:-false}; \
+	$(DB_ENV) setsid $(MS) worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(DB_ENV) WORKERS=$(WORKERS) $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --access-logfile - \
 		'mapserver:create_app()'
 
 stop:
@@ -69,6 +75,7 @@ test: deps install
 	@$(DB_START)
 	@$(DB_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+bench: DEPS_FLAGS := --with-bench
 bench: db
 	@$(DB_ENV) $(PY) -m benchmarks $(BENCH_ARGS)
 

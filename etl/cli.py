@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import sys
 from contextlib import contextmanager
@@ -206,9 +207,12 @@ def demo_load(outdir: Path, force: bool) -> None:
     from etl.demo import generate_demo_city
 
     files = {slug: outdir / name for slug, name in DEMO_FILES.items()}
-    if force or not all(p.exists() for p in files.values()):
+    stamp, fingerprint = outdir / ".generator", _generator_fingerprint()
+    current = stamp.exists() and stamp.read_text() == fingerprint and all(p.exists() for p in files.values())
+    if force or not current:
         click.echo(f"generating the demo city into {outdir} ...")
         files = generate_demo_city(outdir)
+        stamp.write_text(fingerprint)
     with _connection() as conn:
         load_wards(conn, current_app.config["WARDS_PROVINCES"], outdir, force=force)
         for slug, path in files.items():
@@ -216,6 +220,16 @@ def demo_load(outdir: Path, force: bool) -> None:
                 click.echo(f"{slug}: {path.name} already published, skipped")
                 continue
             run_load(conn, _layer(slug), path, _options())
+
+
+def _generator_fingerprint() -> str:
+    """A digest of the demo generator's code: files written by an older generator are regenerated."""
+    import etl.demo
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(etl.demo.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def load_wards(conn, provinces: str, outdir: Path, force: bool = False) -> None:

@@ -7,6 +7,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class LoadOptions:
     max_bytes: int | None = None  # refuse larger uploads (MAX_UPLOAD_BYTES)
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     near_duplicate_metres: float = 5.0
+    on_progress: Callable[[int, int], None] | None = None  # (rows read, rows in the file) after each chunk
     normalise_addresses: bool = True
     ward_distance_factor: float = 3.0
 
@@ -163,6 +165,8 @@ def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], t
                 report.rows_loaded += pending.result() if pending else 0
                 pending = copier.submit(copy, frame)
             bar.update(len(batch.attributes))
+            if options.on_progress:
+                options.on_progress(report.rows_read, total or 0)
         report.rows_loaded += pending.result() if pending else 0
 
 

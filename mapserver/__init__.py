@@ -13,7 +13,7 @@ from layers import load_catalog
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import api, coverage, coverage_page, db, errors, health, pages, tiles
+    from mapserver import access, agency, api, coverage_page, db, errors, health, pages, tiles
     from mapserver.config import load_config
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -27,9 +27,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     Compress(app)
     app.register_blueprint(health.bp)
+    access.init_app(app)
     api.init_app(app)
     tiles.init_app(app)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(coverage.bp)
     app.register_blueprint(coverage_page.bp)
+    agency.init_app(app)
     return app

@@ -1,15 +1,28 @@
-"""Who may read which layer: the one place the read API asks (tokens join here later)."""
+"""Who may read which layer: the one place every read route asks.
+
+Public layers are readable by anyone without looking at credentials (the read path stays one
+statement). An internal layer is readable by its agency's staff and admins (a bearer token or the
+login session, `mapserver.auth`); for anyone else it does not exist (404). An answer that included
+an internal layer is marked private, so no shared cache keeps it.
+"""
 
 from __future__ import annotations
 
+from flask import Flask, Response, g
+
 from layers import Layer
+from mapserver.auth import current_principal
 from mapserver.catalog import catalog, get_layer
 from mapserver.errors import LayerNotFound
 
 
 def can_read(layer: Layer) -> bool:
-    """Public layers for everyone; an internal layer is invisible, as if it did not exist."""
-    return layer.visibility == "public"
+    if layer.visibility == "public":
+        return True
+    allowed = current_principal().can_read(layer)
+    if allowed:
+        g.private_answer = True
+    return allowed
 
 
 def readable_layers() -> list[Layer]:
@@ -23,3 +36,16 @@ def get_readable_layer(slug: str) -> Layer:
     if not can_read(layer):
         raise LayerNotFound()
     return layer
+
+
+def _privatise(response: Response) -> Response:
+    if g.get("private_answer"):
+        directives = [d.strip() for d in (response.headers.get("Cache-Control") or "").split(",")
+                      if d.strip() and d.strip() not in ("public", "immutable")]
+        response.headers["Cache-Control"] = ", ".join(["private", *directives])
+        response.vary.update(("Authorization", "Cookie"))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_privatise)

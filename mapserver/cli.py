@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from etl.cli import demo_group, etl_group, layers_group, wards_group
 from mapserver import create_app
+from mapserver.agency.cli import agencies_group, audit_command, demo_accounts, tokens_group, users_group, worker_command
 from mapserver.config import database_url
 from mapserver.db import connect
 from mapserver.migrations import MigrationError, apply_migrations, sync_catalog
@@ -41,4 +42,10 @@ def db_migrate() -> None:
 cli.add_command(etl_group)
 cli.add_command(layers_group)
 cli.add_command(demo_group)
+cli.add_command(agencies_group)
+cli.add_command(users_group)
+cli.add_command(tokens_group)
+cli.add_command(audit_command)
+cli.add_command(worker_command)
+demo_group.add_command(demo_accounts)
 cli.add_command(wards_group)

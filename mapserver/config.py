@@ -39,6 +39,27 @@ DEFAULTS: dict[str, Any] = {
     # The deployment's area (lon/lat): rows outside it are rejected by the ETL.
     # Default: Ho Chi Minh City since 2025 (incl. former Binh Duong and Ba Ria - Vung Tau).
     "AREA_BBOX": (106.2, 10.3, 107.7, 11.6),
+    # Agencies: sessions, uploads, logins, rate limits, tokens, the job queue.
+    "SECRET_KEY": None,  # unset: generated once into instance/secret_key (one machine); set it on several
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "UPLOAD_DIR": "var/uploads",
+    "ALLOWED_UPLOAD_EXTENSIONS": (".geojson", ".json", ".gpkg", ".csv"),
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "RATELIMIT_LOGIN": "10 per minute",
+    "RATELIMIT_WRITE_ADDRESS": "60 per minute",
+    "RATELIMIT_WRITE_TOKEN": "30 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "TOKEN_DAYS_DEFAULT": 90,
+    "JOB_MAX_ATTEMPTS": 3,
+    "JOB_HEARTBEAT_S": 5.0,
+    "JOB_STALE_S": 60.0,
+    "JOB_POLL_S": 1.0,
+    "WORKER_THREADS": 2,
+    "PREVIEW_MAX_FEATURES": 5000,
     # The 2025 wards loaded as the `wards` reference layer at set-up: province codes (79 = Ho Chi Minh City)
     # or "all" for the whole country.
     "WARDS_PROVINCES": "79",

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, request
+from flask import Response
 
 from layers import Layer
 from mapserver import coverage_sql
 from mapserver.access import get_readable_layer
+from mapserver.api import bp as api_bp
+from mapserver.api.declare import Param, Setting, choice, number, route, text
+from mapserver.api.params import LANG
 from mapserver.catalog import published
 from mapserver.db import copy_csv, db_cursor, run_query
 from mapserver.errors import InvalidParameter, NotPublished
 
-bp = Blueprint("coverage", __name__)
 WARDS = "wards"
 _PROVINCE = re.compile(r"^\d{2}$")
 
@@ -28,10 +30,7 @@ class CoverageParams:
     fmt: str
 
 
-def _layer(slug: str | None) -> Layer:
-    if not slug:
-        raise InvalidParameter("Parameter 'layer' is required (e.g. layer=health).",
-                               "Thiếu tham số 'layer' (ví dụ layer=health).")
+def _layer(slug: str) -> Layer:
     layer = get_readable_layer(slug)
     if layer.slug == WARDS or layer.geometry_types != ("Point",):
         raise InvalidParameter(f"Layer '{slug}' is not a layer of point facilities.",
@@ -49,30 +48,28 @@ def _kind(layer: Layer, value: str | None) -> str | None:
     return value
 
 
-def _radius(value: str | None) -> float:
-    cfg = current_app.config
-    maximum = float(cfg["COVERAGE_RADIUS_MAX"])
-    try:
-        radius = float(value) if value is not None else float(cfg["COVERAGE_RADIUS_DEFAULT"])
-    except ValueError:
-        radius = -1.0
-    if not 0 < radius <= maximum:
-        raise InvalidParameter(f"Parameter 'radius' must be metres between 0 and {maximum:g}.",
-                               f"Tham số 'radius' phải là số mét trong khoảng 0 đến {maximum:g}.")
-    return radius
-
-
-def parse_params() -> CoverageParams:
-    args = request.args
-    layer = _layer(args.get("layer"))
-    province = args.get("province")
-    if province is not None and not _PROVINCE.match(province):
+def _province(raw: str) -> str:
+    if not _PROVINCE.match(raw):
         raise InvalidParameter("Parameter 'province' is a two-digit province code, e.g. 79.",
                                "Tham số 'province' là mã tỉnh hai chữ số, ví dụ 79.")
-    fmt = args.get("f", "json")
-    if fmt not in ("json", "csv"):
-        raise InvalidParameter("Parameter 'f' is json or csv.", "Tham số 'f' là json hoặc csv.")
-    return CoverageParams(layer, _kind(layer, args.get("kind")), province, _radius(args.get("radius")), fmt)
+    return raw
+
+
+PARAMS = (
+    text("layer", "Layer of point facilities (e.g. `health`).", max_length=40, required=True),
+    text("kind", "Only facilities of this kind (e.g. `vaccination`).", max_length=40),
+    Param("province", "Two-digit province code (e.g. `79`, Ho Chi Minh City); default: every ward loaded.",
+          {"type": "string", "pattern": _PROVINCE.pattern}, _province),
+    number("radius", "Count the facilities within this many metres of each ward's centre.", 1,
+           Setting("COVERAGE_RADIUS_MAX"), default=Setting("COVERAGE_RADIUS_DEFAULT")),
+    choice("f", "`json` (GeoJSON, default) or `csv`.", ("json", "csv"), "json"),
+    LANG,
+)
+
+
+def parse_params(args) -> CoverageParams:
+    layer = _layer(args.layer)
+    return CoverageParams(layer, _kind(layer, args.kind), args.province, float(args.radius), args.f)
 
 
 def _tables(layer: Layer) -> tuple[str, str]:
@@ -85,9 +82,12 @@ def _tables(layer: Layer) -> tuple[str, str]:
     return wards.table_name, facilities.table_name
 
 
-@bp.get("/api/coverage")
-def coverage():
-    params = parse_params()
+@route(api_bp, "/coverage", summary="Service coverage per ward", tag="coverage", params=PARAMS,
+       media_type="application/geo+json",
+       description="For every ward: the nearest matching facility (geodesic distance from the ward's centre, "
+                   "metres), how many lie within `radius`, the ward's area; worst served first.")
+def coverage(args):
+    params = parse_params(args)
     rows = coverage_sql.rows_query(*_tables(params.layer), params.kind, params.province)
     values = {"layer": params.layer.slug, "kind": params.kind, "province": params.province, "radius": params.radius}
     if params.fmt == "csv":

@@ -40,6 +40,37 @@ class FeatureNotFound(ApiError):
     en, vi = "No such feature.", "Không có đối tượng này."
 
 
+class NotAuthenticated(ApiError):
+    status, code = 401, "Unauthorized"
+    en = "A valid token (Authorization: Bearer ...) or a login is required."
+    vi = "Cần mã truy cập hợp lệ (Authorization: Bearer ...) hoặc đăng nhập."
+    headers = {"WWW-Authenticate": 'Bearer realm="mapserver"'}
+
+
+class Forbidden(ApiError):
+    status, code = 403, "Forbidden"
+    en = "You may not do this to this layer: it belongs to another agency or needs another role."
+    vi = "Bạn không có quyền thực hiện việc này trên lớp dữ liệu: lớp thuộc đơn vị khác hoặc cần vai trò khác."
+
+
+class VersionNotFound(ApiError):
+    status, code = 404, "NotFound"
+    en, vi = "This layer has no such kept version.", "Lớp dữ liệu không còn phiên bản này."
+
+
+class JobNotFound(ApiError):
+    status, code = 404, "NotFound"
+    en, vi = "No such job.", "Không có tác vụ này."
+
+
+class UnsupportedFileType(ApiError):
+    status, code = 415, "UnsupportedMediaType"
+
+
+class Conflict(ApiError):
+    status, code = 409, "Conflict"
+
+
 class NotPublished(ApiError):
     status, code = 404, "NotFound"
     en, vi = "The layer has no published version yet.", "Lớp dữ liệu chưa có phiên bản được công bố."
@@ -79,7 +110,9 @@ def error_response(status: int, code: str, en: str, vi: str):
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
-        return error_response(err.status, err.code, err.en, err.vi)
+        body, status = error_response(err.status, err.code, err.en, err.vi)
+        body.headers.update(getattr(err, "headers", {}))
+        return body, status
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

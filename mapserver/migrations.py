@@ -69,8 +69,26 @@ def apply_migrations(conn, directory: Path = SQL_DIR) -> list[str]:
     return applied
 
 
+def _add_new_fields(cur, layer: Layer) -> None:
+    """A definition that gained fields: kept version tables get them as empty columns.
+
+    The versions' data stays as loaded; readers can select every field of the definition, and
+    the next load fills them.
+    """
+    cur.execute("SELECT table_name FROM mapserver.layer_versions WHERE layer_slug = %s AND status <> 'dropped'",
+                (layer.slug,))
+    for (table_name,) in cur.fetchall():
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'layer_data' "
+                    "AND table_name = %s", (table_name,))
+        present = {row[0] for row in cur.fetchall()}
+        for fld in layer.fields:
+            if present and fld.name not in present:
+                cur.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                    sql.Identifier("layer_data", table_name), sql.Identifier(fld.name), sql.SQL(fld.sql_type)))
+
+
 def sync_catalog(conn, catalog: dict[str, Layer]) -> None:
-    """Upsert the agencies and layers the definitions declare; published versions are untouched."""
+    """Upsert the agencies and layers the definitions declare; kept versions gain new fields as empty columns."""
     with conn, conn.cursor() as cur:
         for agency in load_agencies():
             cur.execute(
@@ -88,3 +106,4 @@ def sync_catalog(conn, catalog: dict[str, Layer]) -> None:
                 ),
                 (layer.slug, layer.agency, layer.visibility, layer.title["vi"], layer.title["en"]),
             )
+            _add_new_fields(cur, layer)

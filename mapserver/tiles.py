@@ -11,19 +11,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 
 from layers import Layer
 from mapserver import mvt
 from mapserver.access import get_readable_layer
+from mapserver.api import bp as api_bp
+from mapserver.api.declare import route
+from mapserver.api.params import LANG
 from mapserver.catalog import catalog, published
 from mapserver.db import db_cursor
 from mapserver.errors import InvalidParameter, LayerNotFound, prefers_english
 
-bp = Blueprint("tiles", __name__, url_prefix="/api/tiles")
-
 Resolve = Callable[[Any], tuple[mvt.TileSource, ...]]  # cursor -> the tables a tile is cut from, on a miss
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
+_PATH_PARAMS = {
+    "spec": "A layer id, or several joined by commas (`health,education`): one MVT layer each.",
+    "z": "Zoom, 0-22.", "x": "Column, 0 to 2^z - 1.", "y": "Row, 0 to 2^z - 1 (XYZ scheme, north first).",
+}
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -54,11 +59,10 @@ class TileKey:
 
 
 def init_app(app: Flask) -> None:
-    """Register the routes and compose each layer's tile statements once, at start-up."""
+    """Compose each layer's tile statements once, at start-up (the routes live on the API blueprint)."""
     settings = mvt.TileSettings.from_config(app.config)
     app.extensions["mapserver.tiles"] = {
         slug: mvt.LayerTiles(layer, settings) for slug, layer in app.extensions["mapserver.catalog"].items()}
-    app.register_blueprint(bp)
 
 
 def _layers(spec: str) -> tuple[Layer, ...]:
@@ -143,16 +147,21 @@ def _respond(key: TileKey, cache_control: str, resolve: Resolve) -> Response:
     return response
 
 
-@bp.get("/<spec>/<z>/<x>/<y>.mvt")
-def tile(spec: str, z: str, x: str, y: str) -> Response:
+@route(api_bp, "/tiles/{spec}/{z}/{x}/{y}.mvt", summary="Vector tile of the published versions", tag="tiles",
+       path_params=_PATH_PARAMS, media_type=MVT_TYPE,
+       description="Mapbox Vector Tile; `spec` is one layer id or several joined by commas. Cached briefly: "
+                   "prefer the versioned URL from the TileJSON. 204 when the tile is empty.")
+def tile(_args, spec: str, z: str, x: str, y: str) -> Response:
     layers, (zi, xi, yi) = _layers(spec), _xyz(z, x, y)
     sources = current_sources(layers)
     key = TileKey(layers, tuple(s.version for s in sources), zi, xi, yi)
     return _respond(key, f"public, max-age={int(current_app.config['TILE_MAX_AGE_S'])}", lambda _cur: sources)
 
 
-@bp.get("/<spec>/v<token>/<z>/<x>/<y>.mvt")
-def versioned_tile(spec: str, token: str, z: str, x: str, y: str) -> Response:
+@route(api_bp, "/tiles/{spec}/v{token}/{z}/{x}/{y}.mvt", summary="Vector tile of given versions (immutable)",
+       tag="tiles", path_params={**_PATH_PARAMS, "token": "Versions, one per layer, joined by `-` (e.g. `3-7`)."},
+       media_type=MVT_TYPE, description="As the TileJSON hands it out; cached for a year.")
+def versioned_tile(_args, spec: str, token: str, z: str, x: str, y: str) -> Response:
     layers, (zi, xi, yi) = _layers(spec), _xyz(z, x, y)
     key = TileKey(layers, _versions(layers, token), zi, xi, yi)
     return _respond(key, IMMUTABLE, lambda cur: _kept_sources(cur, key))
@@ -160,7 +169,7 @@ def versioned_tile(spec: str, token: str, z: str, x: str, y: str) -> Response:
 
 def tile_url_template(spec: str, version: str) -> str:
     """The versioned XYZ template of a layer spec, as TileJSON and the map page hand it out."""
-    return f"{request.url_root.rstrip('/')}{bp.url_prefix}/{spec}/v{version}/{{z}}/{{x}}/{{y}}.mvt"
+    return f"{request.url_root.rstrip('/')}/api/tiles/{spec}/v{version}/{{z}}/{{x}}/{{y}}.mvt"
 
 
 def spec_of(sources: tuple[mvt.TileSource, ...]) -> str:
@@ -194,8 +203,9 @@ def _vector_layer(layer: Layer, lang: str) -> dict:
             "maxzoom": layer.max_zoom, "fields": fields}
 
 
-@bp.get("/<spec>.json")
-def tilejson(spec: str) -> Response:
+@route(api_bp, "/tiles/{spec}.json", summary="TileJSON 3.0", tag="tiles",
+       path_params={"spec": _PATH_PARAMS["spec"]}, params=(LANG,))
+def tilejson(_args, spec: str) -> Response:
     layers = _layers(spec)
     lang = "en" if prefers_english() else "vi"
     sources = current_sources(layers)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the server and its tests need: PostgreSQL 15 + PostGIS 3, GDAL's command-line
 # tools (ogr2ogr, the speed reference; ogrinfo, an OGC API client), npm (the map page's libraries)
-# and Debian's Chromium (page tests).
+# Debian's Chromium (page tests) and wrk (benchmarks).
 # As root on Debian they are installed when missing; otherwise we say what to install.
 set -euo pipefail
 
@@ -10,10 +10,15 @@ need=()
 [ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
 command -v ogr2ogr >/dev/null || need+=(gdal-bin)
 command -v npm >/dev/null || need+=(npm)
-if [ "${1:-}" = "--with-browser" ]; then
-    command -v chromium >/dev/null || need+=(chromium)
-    command -v chromedriver >/dev/null || need+=(chromium-driver)
-fi
+for flag in "$@"; do
+    case "$flag" in
+        --with-browser)  # page tests
+            command -v chromium >/dev/null || need+=(chromium)
+            command -v chromedriver >/dev/null || need+=(chromium-driver) ;;
+        --with-bench)  # a load generator in C, so the client does not eat the CPU it measures
+            command -v wrk >/dev/null || need+=(wrk) ;;
+    esac
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

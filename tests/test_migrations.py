@@ -97,3 +97,35 @@ def test_a_user_who_may_not_create_extensions_gets_a_clear_error(empty_db):
             cur.execute("DROP TABLE IF EXISTS public.schema_migrations")
             cur.execute(f"REVOKE ALL ON SCHEMA public FROM {role}")
             cur.execute(f"DROP ROLE {role}")
+
+
+def test_a_field_added_to_a_definition_reaches_the_kept_versions_empty(fresh_db_url, catalog):
+    """Upgrading the catalog must not break reads of versions loaded before the change."""
+    import dataclasses
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    from layers import Field
+    from mapserver import create_app
+
+    beds = Field("beds", "integer", {"vi": "Số giường", "en": "Beds"})
+    changed = {**catalog, "health": dataclasses.replace(catalog["health"], fields=(*catalog["health"].fields, beds))}
+    conn = psycopg2.connect(fresh_db_url)
+    sync_catalog(conn, changed)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), count(beds) FROM layer_data.health_v1")
+        total, filled = cur.fetchone()
+    conn.close()
+    assert total > 0 and filled == 0
+    app = create_app({"DATABASE_URL": fresh_db_url})
+    app.extensions["mapserver.catalog"]["health"] = changed["health"]
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        r = requests.get(f"http://127.0.0.1:{httpd.server_port}/api/collections/health/items?limit=2", timeout=30)
+    finally:
+        httpd.shutdown()
+    assert r.status_code == 200
+    assert all(f["properties"]["beds"] is None for f in r.json()["features"])

@@ -17,4 +17,5 @@ def init_app(app: Flask) -> None:
 
 
 # The route modules declare their routes on `bp` when imported (after `bp` exists).
+from mapserver import coverage, tiles  # noqa: E402, F401
 from mapserver.api import collections, docs, proximity, search  # noqa: E402, F401

@@ -8,6 +8,7 @@ from flask import render_template
 
 from layers import Layer
 from mapserver.access import readable_layers
+from mapserver.agency import openapi as agency_openapi
 from mapserver.api import bp
 from mapserver.api.declare import ROUTES, Route, route
 from mapserver.api.params import COMMON
@@ -63,6 +64,7 @@ def openapi_document() -> dict[str, Any]:
         if r.per_layer_params:
             for layer in readable_layers():
                 paths["/api" + r.path.replace("{collectionId}", layer.slug)] = {"get": _operation(r, layer)}
+    paths.update(agency_openapi.PATHS)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Sector data map server API", "version": "1.0.0",
@@ -71,7 +73,7 @@ def openapi_document() -> dict[str, Any]:
                  "license": {"name": "MIT"}},
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": COMPONENTS,
+        "components": {**COMPONENTS, "securitySchemes": agency_openapi.SECURITY_SCHEMES},
     }
 
 

@@ -9,7 +9,9 @@ import subprocess
 import pytest
 from owslib.ogcapi.features import Features
 
-DEMO = ("bus_stops", "education", "health", "transport")
+from layers import load_catalog
+
+DEMO = tuple(sorted(slug for slug, layer in load_catalog().items() if layer.visibility == "public"))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,97 @@
+"""The writes staff and systems make (upload, publish, roll back), each checked and audited once.
+
+The web area and the API both call these, so a refusal is recorded the same way whichever
+door it came through.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from etl import publish as publish_mod
+from etl.errors import LoadRefused
+from layers import Layer
+from mapserver import audit, jobs
+from mapserver.agency import client_addr
+from mapserver.auth import Principal
+from mapserver.db import get_db
+from mapserver.errors import ApiError, Conflict, Forbidden, NotAuthenticated, UnsupportedFileType
+
+
+def record(principal: Principal, action: str, target: str, result: str, details: dict | None = None,
+           agency: str | None = None) -> None:
+    """One audit row, committed now (a refusal has no other transaction to ride on)."""
+    conn = get_db()
+    with conn, conn.cursor() as cur:
+        audit.record(cur, actor=principal.name, action=action, target=target, result=result,
+                     agency=agency or principal.agency, client_addr=client_addr(), details=details)
+
+
+def refuse(principal: Principal, action: str, layer: Layer, err: ApiError) -> ApiError:
+    record(principal, action, layer.slug, "refused", {"code": err.code, "reason": err.en}, layer.agency)
+    return err
+
+
+def authorize_write(principal: Principal, action: str, layer: Layer) -> None:
+    """401 without a principal, 403 for another agency's layer or a role that may not write; both audited."""
+    if not principal.authenticated:
+        raise refuse(principal, action, layer, NotAuthenticated())
+    if not principal.can_write(layer):
+        raise refuse(principal, action, layer, Forbidden())
+
+
+def allowed_extensions() -> tuple[str, ...]:
+    return tuple(e.lower() for e in current_app.config["ALLOWED_UPLOAD_EXTENSIONS"])
+
+
+def upload(principal: Principal, layer: Layer, file: FileStorage | None, options: dict) -> int:
+    """Keep the file under a fresh folder with a sanitised name and queue its load; returns the job id."""
+    authorize_write(principal, "layer.upload", layer)
+    name = secure_filename((file.filename or "") if file else "")
+    if not name or Path(name).suffix.lower() not in allowed_extensions():
+        kinds = ", ".join(allowed_extensions())
+        raise refuse(principal, "layer.upload", layer, UnsupportedFileType(
+            f"Send one file (form field 'file') of an accepted type: {kinds}.",
+            f"Hãy gửi một tệp (trường 'file') thuộc loại được chấp nhận: {kinds}."))
+    folder = Path(current_app.config["UPLOAD_DIR"]).resolve() / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    path = folder / name
+    file.save(path)
+    conn = get_db()
+    with conn, conn.cursor() as cur:
+        job_id = jobs.enqueue(cur, layer=layer.slug, file_path=str(path), source_name=name, options=options,
+                              created_by=principal.name, agency=layer.agency, client_addr=client_addr(),
+                              max_attempts=int(current_app.config["JOB_MAX_ATTEMPTS"]))
+        audit.record(cur, actor=principal.name, action="layer.upload", target=layer.slug, result="ok",
+                     agency=layer.agency, client_addr=client_addr(),
+                     details={"job": job_id, "source": name, "bytes": path.stat().st_size, "options": options})
+    return job_id
+
+
+def publish(principal: Principal, layer: Layer, version: int) -> dict:
+    """Publish a loaded version: {version, previous}."""
+    authorize_write(principal, "layer.publish", layer)
+    return _switch(principal, layer, "layer.publish",
+                   lambda conn: {"version": version, "previous": publish_mod.publish(conn, layer.slug, version)})
+
+
+def rollback(principal: Principal, layer: Layer) -> dict:
+    """Publish the newest kept version before the published one: {version}."""
+    authorize_write(principal, "layer.rollback", layer)
+    return _switch(principal, layer, "layer.rollback", lambda conn: {"version": publish_mod.rollback(conn, layer.slug)})
+
+
+def _switch(principal: Principal, layer: Layer, action: str, fn) -> dict:
+    conn = get_db()
+    try:
+        outcome = fn(conn)
+    except LoadRefused as err:
+        conn.rollback()
+        raise refuse(principal, action, layer, Conflict(err.en, err.vi)) from err
+    record(principal, action, layer.slug, "ok", outcome, layer.agency)
+    return outcome

@@ -1,0 +1,170 @@
+"""`/agency/`: staff log in, see their agency's layers, upload, read the report, preview, publish, roll back.
+
+Every POST here carries the form's CSRF token (checked before the view runs); the login is
+rate-limited per address and locks the account after repeated failures.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+
+from layers import Layer
+from mapserver import accounts, audit
+from mapserver.agency import actions, client_addr, csrf, limit_writes, limiter, queries
+from mapserver.agency.api import upload_options
+from mapserver.agency.i18n import lang, reason_vi, t
+from mapserver.auth import Principal, current_principal
+from mapserver.catalog import catalog, get_layer
+from mapserver.db import get_db
+from mapserver.errors import Forbidden, InvalidParameter, VersionNotFound
+from mapserver.jobs import for_layer
+
+STATIC = Path(__file__).resolve().parents[2] / "static" / "agency"
+bp = Blueprint("agency", __name__, url_prefix="/agency", template_folder="templates",
+               static_folder=str(STATIC), static_url_path="/static")
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    if request.method == "POST":
+        csrf.protect()
+
+
+@bp.after_request
+def _private(response):
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    return {"t": t, "lang": lang(), "reason_vi": reason_vi, "principal": current_principal(), "catalog": catalog()}
+
+
+def _staff() -> Principal:
+    principal = current_principal()
+    if principal.kind != "user":
+        abort(redirect(url_for("agency.login", next=request.path)))
+    return principal
+
+
+def _layer_of_staff(slug: str) -> tuple[Principal, Layer]:
+    principal = _staff()
+    layer = get_layer(slug)
+    if not principal.member_of(layer):
+        raise Forbidden()
+    return principal, layer
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def login():
+    if request.method == "GET":
+        return render_template("agency/login.html")
+    username = request.form.get("username", "").strip().lower()[:63]
+    cfg = current_app.config
+    conn = get_db()
+    with conn, conn.cursor() as cur:
+        result = accounts.authenticate(cur, username, request.form.get("password", ""),
+                                       max_failures=int(cfg["LOGIN_MAX_FAILURES"]),
+                                       lock_minutes=int(cfg["LOGIN_LOCK_MINUTES"]))
+        user = result.user
+        audit.record(cur, actor=f"user:{username}", action="login", target=username,
+                     result="ok" if result.reason == "ok" else "refused", agency=user.agency if user else None,
+                     client_addr=client_addr(), details={"reason": result.reason})
+    if result.reason != "ok":
+        message = (t("login_locked", minutes=cfg["LOGIN_LOCK_MINUTES"]) if result.reason == "locked"
+                   else t("login_failed"))
+        return render_template("agency/login.html", error=message, username=username), 401
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/agency/") else url_for("agency.dashboard"))
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("agency.login"))
+
+
+@bp.get("/")
+def dashboard():
+    principal = _staff()
+    with get_db().cursor() as cur:
+        layers = queries.layer_overview(cur, None if principal.is_admin else principal.agency)
+    return render_template("agency/dashboard.html", layers=layers)
+
+
+@bp.get("/layers/<slug>")
+def layer_page(slug: str):
+    _principal, layer = _layer_of_staff(slug)
+    with get_db().cursor() as cur:
+        history = queries.versions(cur, slug)
+        recent = for_layer(cur, slug)
+    return render_template("agency/layer.html", layer=layer, versions=history, jobs=recent,
+                           extensions=actions.allowed_extensions(),
+                           max_mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024))
+
+
+@bp.post("/layers/<slug>/uploads")
+@limit_writes
+def upload(slug: str):
+    principal, layer = _staff(), get_layer(slug)  # the action checks the rights, and audits a refusal
+    job_id = actions.upload(principal, layer, request.files.get("file"), upload_options())
+    return jsonify({"job": job_id, "status_url": url_for("agency_api.job", job_id=job_id),
+                    "layer_url": url_for("agency.layer_page", slug=slug)}), 202
+
+
+@bp.get("/layers/<slug>/versions/<int:number>")
+def version_page(slug: str, number: int):
+    _principal, layer = _layer_of_staff(slug)
+    with get_db().cursor() as cur:
+        found = queries.version(cur, slug, number)
+    if found is None:
+        raise VersionNotFound()
+    return render_template("agency/version.html", layer=layer, version=found, report=found["report"],
+                           features_url=url_for("agency_api.version_features", slug=slug, number=number))
+
+
+@bp.post("/layers/<slug>/publish")
+@limit_writes
+def publish(slug: str):
+    principal, layer = _staff(), get_layer(slug)  # the action checks the rights, and audits a refusal
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError as exc:
+        raise InvalidParameter("version must be a number", "phiên bản phải là một số") from exc
+    actions.publish(principal, layer, version)
+    flash(t("published_ok", version=version))
+    return redirect(url_for("agency.layer_page", slug=slug))
+
+
+@bp.post("/layers/<slug>/rollback")
+@limit_writes
+def rollback(slug: str):
+    principal, layer = _staff(), get_layer(slug)  # the action checks the rights, and audits a refusal
+    outcome = actions.rollback(principal, layer)
+    flash(t("published_ok", version=outcome["version"]))
+    return redirect(url_for("agency.layer_page", slug=slug))
+
+
+@bp.get("/audit")
+def audit_page():
+    principal = _staff()
+    if not principal.is_admin:
+        raise Forbidden()
+    filters = {k: request.args.get(k) or None for k in ("agency", "action", "actor")}
+    since = request.args.get("since") or None
+    try:
+        since_at = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+    except ValueError as exc:
+        raise InvalidParameter("since must be a date such as 2026-01-31", "since phải là ngày như 2026-01-31") from exc
+    with get_db().cursor() as cur:
+        rows = audit.search(cur, since=since_at, limit=500, **filters)
+        agencies = accounts.agency_slugs(cur)
+    return render_template("agency/audit.html", rows=rows, agencies=agencies, filters=filters, since=since or "")
