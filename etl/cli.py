@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 from etl import publish as publish_mod
 from etl.admin_units import wards_area, write_wards_file
+from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, file_sha256, load_file
 from mapserver import audit
@@ -66,6 +67,10 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
     _audit(conn, "etl.load", target, "ok", {"version": report.version, "rows_loaded": report.rows_loaded,
                                              "rows_rejected": report.rows_rejected, "dry_run": options.dry_run}, layer)
     click.echo(report.summary())
+    for warning in report.warnings[:20]:
+        click.echo(f"  warning: {warning}")
+    for d in report.near_duplicate_pairs[:20]:
+        click.echo(f"  near-duplicate: rows {d.row} and {d.other_row}, {d.name!r}, {d.metres} m apart")
     for r in report.rejections[:20]:
         click.echo(f"  row {r.row}: {r.field}: {r.reason}")
     if report.rows_rejected > 20:
@@ -81,8 +86,11 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
 
 def _options(**overrides) -> LoadOptions:
     cfg = current_app.config
+    limits = ArchiveLimits(max_uncompressed_bytes=int(cfg["ARCHIVE_MAX_UNCOMPRESSED_BYTES"]),
+                           max_ratio=float(cfg["ARCHIVE_MAX_RATIO"]), max_members=int(cfg["ARCHIVE_MAX_MEMBERS"]))
     settings = {"area": cfg["AREA_BBOX"], "chunk_rows": int(cfg["ETL_CHUNK_ROWS"]),
-                "keep_versions": int(cfg["KEEP_VERSIONS"]),
+                "keep_versions": int(cfg["KEEP_VERSIONS"]), "max_bytes": int(cfg["MAX_UPLOAD_BYTES"]),
+                "archive_limits": limits, "near_duplicate_metres": float(cfg["NEAR_DUPLICATE_METRES"]),
                 "ward_distance_factor": float(cfg["ADDRESS_WARD_DISTANCE_FACTOR"]), "actor": _actor()}
     return LoadOptions(**{**settings, **overrides})
 
@@ -93,10 +101,13 @@ def etl_group() -> None:
 
 
 @etl_group.command("load")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option("--layer", "slug", required=True, help="Layer to load into (see `mapserver layers list`).")
-@click.option("--crs", help="Coordinate system of the file when it declares none or a wrong one, e.g. EPSG:3405.")
-@click.option("--source-layer", help="Layer inside the file (GeoPackage with several layers).")
+@click.option("--crs", help="Coordinate system of the file when it declares none or a wrong one, e.g. EPSG:3405, "
+                            "VN2000 (EPSG:4756) or VN2000:105.75 (the provincial TM-3 zone of that meridian).")
+@click.option("--encoding", help="Text encoding of the attributes: tcvn3 (ABC), vni, or a codec such as cp1258; "
+                                 "by default legacy Vietnamese text is detected.")
+@click.option("--source-layer", help="Layer inside the file (GeoPackage with several layers), or file inside a zip.")
 @click.option("--dry-run", is_flag=True, help="Validate and report without loading.")
 @click.option("--no-publish", is_flag=True, help="Load a new version but keep the published one.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -104,12 +115,12 @@ def etl_group() -> None:
 @click.option("--no-address-normalisation", is_flag=True,
               help="Keep ward, ward_code and province as the file has them instead of reading them off the address.")
 @with_appcontext
-def etl_load(file: Path, slug: str, crs, source_layer, dry_run: bool, no_publish: bool, report_file,
+def etl_load(file: Path, slug: str, crs, encoding, source_layer, dry_run: bool, no_publish: bool, report_file,
              no_address_normalisation: bool) -> None:
-    """Validate FILE and load it as a new version of a layer."""
+    """Validate FILE (or a shapefile folder) and load it as a new version of a layer."""
     layer = _layer(slug)
     with _connection() as conn:
-        run_load(conn, layer, file, _options(crs=crs, source_layer=source_layer, dry_run=dry_run,
+        run_load(conn, layer, file, _options(crs=crs, encoding=encoding, source_layer=source_layer, dry_run=dry_run,
                                              publish=not no_publish,
                                              normalise_addresses=not no_address_normalisation), report_file)
 

@@ -1,28 +1,97 @@
-"""Bring geometries to EPSG:4326 (lon/lat order, as RFC 7946 wants)."""
+"""Bring geometries to EPSG:4326 (lon/lat order, as RFC 7946 wants), VN-2000 included with its datum shift."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
 import pyproj
 import shapely
+from pyproj.database import query_crs_info
 
 from etl.errors import LoadRefused
 
 WGS84 = pyproj.CRS.from_epsg(4326)
+# Vietnam with its islands, in lon/lat: a file without a CRS must lie plainly inside (or inside the deployment area).
+VIETNAM = (102.0, 6.0, 117.5, 23.5)
+# VN-2000 -> WGS84, Decision 05/2007/QĐ-BTNMT (position vector, as PROJ's towgs84 reads it).
+VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"
+_VN2000 = re.compile(r"^\s*vn[-_ ]?2000\s*(?:[:/ ]\s*(?:tm-?3\s*)?(?P<meridian>[\d.°'\- ]+))?\s*$", re.IGNORECASE)
+_HINT_EN = "pass --crs, e.g. EPSG:4326 (lon/lat), EPSG:3405 (VN-2000 UTM 48N) or VN2000:105.75 (VN-2000 TM-3 105°45')"
+_HINT_VI = "hãy chỉ định --crs, ví dụ EPSG:4326 (kinh độ/vĩ độ), EPSG:3405 (VN-2000 UTM 48N) hoặc VN2000:105.75 " \
+           "(VN-2000 TM-3 105°45')"
 
 
-def resolve(declared: str | None, source: str) -> pyproj.CRS:
-    """The file's CRS as pyproj understands it; a missing one is taken as WGS84 lon/lat."""
+def _meridian(text: str) -> float:
+    """105.75, 105-45, 105°45' or 105 45 -> decimal degrees."""
+    parts = [p for p in re.split(r"[°'\- ]+", text.strip()) if p]
+    degrees = float(parts[0])
+    return degrees + (float(parts[1]) / 60 if len(parts) > 1 else 0.0)
+
+
+@lru_cache(maxsize=64)
+def vn2000_tm3(meridian: float) -> pyproj.CRS:
+    """The provincial VN-2000 3-degree zone with this central meridian (EPSG code when there is one)."""
+    minutes = round((meridian % 1) * 60)
+    name = f"VN-2000 / TM-3 {int(meridian)}-{minutes:02d}"
+    for info in query_crs_info(auth_name="EPSG"):
+        if info.name == name:
+            return pyproj.CRS.from_epsg(int(info.code))
+    return pyproj.CRS.from_proj4(f"+proj=tmerc +lat_0=0 +lon_0={meridian} +k=0.9999 +x_0=500000 +y_0=0 "
+                                 f"+ellps=WGS84 +towgs84={VN2000_TOWGS84} +units=m +no_defs")
+
+
+def resolve(declared: str | None, source: str) -> pyproj.CRS | None:
+    """The CRS as pyproj understands it (`VN2000` and `VN2000:<meridian>` too); None when nothing is declared."""
     if not declared:
-        return WGS84
+        return None
+    match = _VN2000.match(declared)
     try:
+        if match:
+            return vn2000_tm3(_meridian(match["meridian"])) if match["meridian"] else pyproj.CRS.from_epsg(4756)
         return pyproj.CRS.from_user_input(declared)
-    except pyproj.exceptions.CRSError as exc:
-        raise LoadRefused(f"unknown coordinate system {declared!r}; pass --crs EPSG:nnnn",
-                          f"hệ tọa độ không xác định {declared!r}; hãy chỉ định --crs EPSG:nnnn",
-                          source=source) from exc
+    except (pyproj.exceptions.CRSError, ValueError) as exc:
+        raise LoadRefused(f"unknown coordinate system {declared!r}; {_HINT_EN}",
+                          f"hệ tọa độ không xác định {declared!r}; {_HINT_VI}", source=source) from exc
+
+
+def identify(crs: pyproj.CRS) -> tuple[pyproj.CRS, str | None]:
+    """A VN-2000 zone written without its datum (a common .prj) becomes the EPSG one, so the shift applies."""
+    if crs.to_epsg(min_confidence=100) is not None or not crs.is_projected:
+        return crs, None
+    code = crs.to_epsg()
+    if code is None:
+        return crs, None
+    candidate = pyproj.CRS.from_epsg(code)
+    if "VN-2000" not in candidate.name:
+        return crs, None
+    return candidate, f"the file's coordinate system was taken as EPSG:{code} ({candidate.name})"
+
+
+def check_unreferenced(geoms: np.ndarray, area: tuple[float, float, float, float], source: str) -> bool:
+    """For a file without a CRS: False when plainly lon/lat, True when plainly lat/lon (swapped); else refuse."""
+    present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+    if not len(present):
+        return False
+    xmin, ymin, xmax, ymax = shapely.total_bounds(present)
+    for box in (VIETNAM, area):
+        if _inside((xmin, ymin, xmax, ymax), box):
+            return False
+        if _inside((ymin, xmin, ymax, xmax), box):
+            return True
+    raise LoadRefused(f"the file declares no coordinate system and its coordinates (x {xmin:g}..{xmax:g}, "
+                      f"y {ymin:g}..{ymax:g}) are not lon/lat inside Vietnam; {_HINT_EN}",
+                      f"tệp không khai báo hệ tọa độ và tọa độ (x {xmin:g}..{xmax:g}, y {ymin:g}..{ymax:g}) "
+                      f"không phải kinh độ/vĩ độ trong Việt Nam; {_HINT_VI}", source=source)
+
+
+def _inside(bounds, box) -> bool:
+    return bounds[0] >= box[0] and bounds[1] >= box[1] and bounds[2] <= box[2] and bounds[3] <= box[3]
+
+
+def swap_xy(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: xy[:, ::-1])
 
 
 @lru_cache(maxsize=16)
@@ -38,6 +107,8 @@ def to_wgs84(geometries: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
-def describe(crs: pyproj.CRS) -> str:
+def describe(crs: pyproj.CRS | None) -> str:
+    if crs is None:
+        return "none (lon/lat assumed)"
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.name

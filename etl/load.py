@@ -7,9 +7,10 @@ no trace; readers only reach it once `etl.publish` points the catalog at it.
 from __future__ import annotations
 
 import io
-import math
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import shapely
 from psycopg2 import sql
 
@@ -61,30 +62,36 @@ def _array_literal(values) -> str | None:
     return "{" + ",".join(quoted) + "}"
 
 
-def _csv_column(values: pd.Series, fld: Field) -> pd.Series:
+def _arrow_column(values: pd.Series, fld: Field) -> pa.Array:
     if fld.type == "text[]":
-        return values.map(_array_literal)
-    if fld.type == "boolean":
-        return values.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
-                          else ("t" if v else "f"))
-    return values
+        return pa.array(values.map(_array_literal).to_numpy(), type=pa.string(), from_pandas=True)
+    if fld.type in ("boolean", "date"):
+        values = values.to_numpy(dtype=object)
+    return pa.array(values, type=_ARROW_TYPES[fld.type], from_pandas=True)
+
+
+_ARROW_TYPES = {"text": pa.string(), "integer": pa.int64(), "float": pa.float64(), "boolean": pa.bool_(),
+                "date": pa.date32(), "text[]": pa.string()}
+# Arrow's CSV writer (C++) quotes every string and leaves nulls unquoted, which COPY reads as NULL.
+_CSV = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
 def copy_rows(cur, layer: Layer, table_name: str, frame: pd.DataFrame) -> int:
     """COPY one validated frame (id, fields, geom) in CSV; returns the rows written."""
     if frame.empty:
         return 0
-    out = pd.DataFrame({"id": frame["id"]})
+    columns = {"id": pa.array(frame["id"], type=pa.string(), from_pandas=True)}
     for fld in layer.fields:
-        out[fld.name] = _csv_column(frame[fld.name], fld)
-    out["geom"] = shapely.to_wkb(shapely.set_srid(frame["geom"].to_numpy(), 4326), hex=True, include_srid=True)
-    buf = io.StringIO()
-    out.to_csv(buf, header=False, index=False)
+        columns[fld.name] = _arrow_column(frame[fld.name], fld)
+    geoms = shapely.to_wkb(shapely.set_srid(frame["geom"].to_numpy(), 4326), hex=True, include_srid=True)
+    columns["geom"] = pa.array(geoms, type=pa.string())
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table(columns), buf, _CSV)
     buf.seek(0)
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in out.columns)
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-        table_ident(table_name), columns).as_string(cur), buf)
-    return len(out)
+        table_ident(table_name), names).as_string(cur), buf)
+    return len(frame)
 
 
 def index_statements(layer: Layer, table_name: str) -> list[sql.Composable]:

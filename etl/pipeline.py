@@ -5,21 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import shapely
 from tqdm import tqdm
 
-from etl import address, load
+from etl import address, gtfs, load, sources
 from etl import crs as crs_mod
+from etl import encoding as encoding_mod
 from etl import publish as publish_mod
+from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
 from etl.read import open_source
 from etl.report import LoadReport
-from etl.validate import column_map, validate_batch
+from etl.validate import SeenIds, column_map, near_duplicates, validate_batch
 from layers import Layer
 
 
@@ -34,23 +41,30 @@ class LoadOptions:
     keep_versions: int = 5
     actor: str = "cli"
     progress: bool | None = None  # None: show a bar when stderr is a terminal
+    encoding: str | None = None  # tcvn3, vni or a codec name; None: detect legacy Vietnamese text
+    max_bytes: int | None = None  # refuse larger uploads (MAX_UPLOAD_BYTES)
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    near_duplicate_metres: float = 5.0
     on_progress: Callable[[int, int], None] | None = None  # (rows read, rows in the file) after each chunk
     normalise_addresses: bool = True
     ward_distance_factor: float = 3.0
 
 
 def file_sha256(path: Path) -> str:
+    """The checksum of a file, or of a folder's files in name order (a shapefile folder)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for part in sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]:
+        with open(part, "rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
 def load_file(conn, layer: Layer, path: Path, options: LoadOptions) -> LoadReport:
     """Load `path` into a new version of `layer`; refuse the whole file or reject rows, never half-publish."""
     path = Path(path)
-    report = LoadReport(layer=layer.slug, source=path.name, dry_run=options.dry_run)
+    report = LoadReport(layer=layer.slug, source=path.name, dry_run=options.dry_run,
+                        started_at=datetime.now(UTC).isoformat(timespec="seconds"))
     started = time.monotonic()
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (load.LOCK_CLASS, layer.slug))
@@ -71,42 +85,49 @@ def load_file(conn, layer: Layer, path: Path, options: LoadOptions) -> LoadRepor
     return report
 
 
+@contextmanager
+def _readable(path: Path, layer: Layer, options: LoadOptions):
+    """The file to read: unpacked from an archive, or built from a GTFS feed, in a temporary folder."""
+    with sources.prepare(path, limits=options.archive_limits, max_bytes=options.max_bytes,
+                         wanted=options.source_layer,
+                         text_codec=encoding_mod.gdal_encoding(options.encoding, path.name)) as prepared:
+        if prepared.gtfs is None:
+            yield prepared.path, options.source_layer
+            return
+        with tempfile.TemporaryDirectory(prefix="mapserver-gtfs-") as tmp:
+            yield gtfs.to_layer_file(prepared.gtfs, layer, Path(tmp)), None
+
+
 def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: LoadReport) -> None:
-    with open_source(path, layer=options.source_layer, batch_rows=options.chunk_rows) as (info, batches):
-        source_crs = crs_mod.resolve(options.crs or info.crs, path.name)
-        report.crs_in = crs_mod.describe(source_crs)
+    with _readable(path, layer, options) as (readable, source_layer), \
+            open_source(readable, layer=_inner_layer(readable, source_layer), batch_rows=options.chunk_rows,
+                        encoding=encoding_mod.gdal_encoding(options.encoding, path.name)) as (info, batches):
+        report.source_layers = [name for name in info.layers if name]
         if info.feature_count == 0:
             _refuse_if_nothing(report, path)
+        declared = crs_mod.resolve(options.crs or info.crs, path.name)
+        source_crs, note = crs_mod.identify(declared) if declared is not None else (None, None)
+        if note:
+            report.warn(note)
+        report.crs_in = crs_mod.describe(source_crs)
         mapping = column_map(layer, info.fields, path.name)
+        text_fix = encoding_mod.declared_fix(options.encoding)
         with conn.cursor() as cur:
             version = load.next_version(cur, layer)
             table_name = layer.version_table(version)
             if not options.dry_run:
                 load.create_version_table(cur, layer, table_name)
-            seen: set[str] = set()
-            show = sys.stderr.isatty() if options.progress is None else options.progress
-            with tqdm(total=info.feature_count or None, unit=" rows", disable=not show, desc=layer.slug) as bar:
-                for batch in batches:
-                    batch.geometries = crs_mod.to_wgs84(batch.geometries, source_crs)
-                    report.rows_read += len(batch.attributes)
-                    frame = validate_batch(batch, layer, mapping, options.area, seen, report)
-                    if options.normalise_addresses:
-                        frame = address.normalise(frame, layer, report, batch.first_row, options.ward_distance_factor)
-                    if not frame.empty:
-                        report.extend_bbox(tuple(float(v) for v in shapely.total_bounds(frame["geom"].to_numpy())))
-                    if not options.dry_run:
-                        report.rows_loaded += load.copy_rows(cur, layer, table_name, frame)
-                    else:
-                        report.rows_loaded += len(frame)
-                    bar.update(len(batch.attributes))
-                    if options.on_progress:
-                        options.on_progress(report.rows_read, info.feature_count)
+            copy = None if options.dry_run else partial(load.copy_rows, cur, layer, table_name)
+            _stream(batches, info.feature_count, layer, mapping, text_fix, source_crs, options, report, copy,
+                    path.name)
             _refuse_if_nothing(report, path)
             if options.dry_run:
                 conn.rollback()
                 return
+            indexing = time.monotonic()
             for stmt in load.index_statements(layer, table_name):
                 cur.execute(stmt)
+            report.seconds_indexing = round(time.monotonic() - indexing, 3)
             cur.execute(
                 "INSERT INTO mapserver.layer_versions (layer_slug, version, table_name, status, feature_count, bbox,"
                 " source_name, source_sha256, report, created_by) VALUES (%s, %s, %s, 'ready', %s, %s, %s, %s, %s, %s)",
@@ -114,6 +135,61 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
                  json.dumps(report.to_dict(), ensure_ascii=False), options.actor))
         report.version = version
         conn.commit()
+
+
+def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], text_fix, source_crs,
+            options: LoadOptions, report: LoadReport, copy, source: str) -> None:
+    """Fix text, reproject and validate each chunk while the previous one is COPYed (one chunk in flight:
+    PostgreSQL parses rows on its own core while Python prepares the next chunk; memory stays two chunks)."""
+    seen = SeenIds()
+    show = sys.stderr.isatty() if options.progress is None else options.progress
+    with tqdm(total=total or None, unit=" rows", disable=not show, desc=layer.slug) as bar, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy") as copier:
+        pending: Future | None = None
+        for batch in batches:
+            if text_fix is None:
+                text_fix = encoding_mod.detect(batch.attributes)
+                _note_encoding(report, text_fix)
+            batch.attributes = text_fix.apply(batch.attributes)
+            batch.geometries = _to_wgs84(batch.geometries, source_crs, options, report, source)
+            report.rows_read += len(batch.attributes)
+            frame = validate_batch(batch, layer, mapping, options.area, seen, report)
+            if options.normalise_addresses:
+                frame = address.normalise(frame, layer, report, batch.first_row, options.ward_distance_factor)
+            near_duplicates(frame, batch.first_row, options.near_duplicate_metres, report)
+            if not frame.empty:
+                report.extend_bbox(tuple(float(v) for v in shapely.total_bounds(frame["geom"].to_numpy())))
+            if copy is None:
+                report.rows_loaded += len(frame)
+            else:
+                report.rows_loaded += pending.result() if pending else 0
+                pending = copier.submit(copy, frame)
+            bar.update(len(batch.attributes))
+            if options.on_progress:
+                options.on_progress(report.rows_read, total or 0)
+        report.rows_loaded += pending.result() if pending else 0
+
+
+def _inner_layer(readable: Path, source_layer: str | None) -> str | None:
+    """--source-layer names a file inside an archive or folder, or a layer inside a GeoPackage."""
+    return source_layer if source_layer and source_layer not in (readable.stem, readable.name) else None
+
+
+def _note_encoding(report: LoadReport, text_fix: encoding_mod.TextFix) -> None:
+    if text_fix.name:
+        report.encoding = text_fix.name
+        report.warn(f"attribute text was converted from {text_fix.name} to Unicode")
+
+
+def _to_wgs84(geoms, source_crs, options: LoadOptions, report: LoadReport, source: str):
+    """Reproject a chunk; a file without a CRS must be lon/lat (or plainly lat/lon, then swapped and reported)."""
+    if source_crs is not None:
+        return crs_mod.to_wgs84(geoms, source_crs)
+    swapped = crs_mod.check_unreferenced(geoms, options.area, source)
+    if swapped and not report.axes_swapped:
+        report.axes_swapped = True
+        report.warn("the coordinates were in lat/lon order (x holds latitudes); they were swapped to lon/lat")
+    return crs_mod.swap_xy(geoms) if swapped else geoms
 
 
 def _refuse_if_nothing(report: LoadReport, path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,9 +16,10 @@ import shapely
 
 from etl.errors import LoadRefused
 
-# Column names GDAL's CSV driver should take as coordinates, in order of preference.
-CSV_X_NAMES = ("lon", "lng", "long", "longitude", "x", "kinh_do", "kinhdo")
-CSV_Y_NAMES = ("lat", "latitude", "y", "vi_do", "vido")
+# Coordinate column names, folded (lower case, no accents, đ -> d, runs of other characters -> "_").
+CSV_X_NAMES = ("lon", "lng", "long", "longitude", "x", "kinh_do", "kinhdo", "kd", "stop_lon", "x_coord", "easting")
+CSV_Y_NAMES = ("lat", "latitude", "y", "vi_do", "vido", "vd", "stop_lat", "y_coord", "northing")
+MULTI_LAYER_DRIVERS = ("KML", "LIBKML")  # one layer per <Folder>: the file is read as a whole
 
 
 @dataclass
@@ -30,20 +34,43 @@ class Batch:
 @dataclass
 class SourceInfo:
     path: Path
-    layer: str | None
+    layers: list[str | None]
     crs: str | None
     fields: list[str]
-    feature_count: int
+    feature_count: int | None
+
+
+def fold_name(name: str) -> str:
+    """A column name as people mean it: "Kinh độ", "KINH_DO" and "kinh do" all fold to "kinh_do"."""
+    text = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def csv_coordinate_columns(path: Path) -> tuple[str, str]:
+    """The header names of the x and y columns of a CSV, or a refusal listing the columns there are."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    folded = {fold_name(h): h for h in header}
+    x = next((folded[n] for n in CSV_X_NAMES if n in folded), None)
+    y = next((folded[n] for n in CSV_Y_NAMES if n in folded), None)
+    if x is None or y is None:
+        columns = ", ".join(header) or "(none)"
+        raise LoadRefused(f"no recognisable coordinate columns (lon/lat, x/y, kinh_do/vi_do, \"kinh độ\"/\"vĩ độ\"); "
+                          f"the columns are: {columns}",
+                          f"không nhận ra cột tọa độ (lon/lat, x/y, kinh_do/vi_do, \"kinh độ\"/\"vĩ độ\"); "
+                          f"các cột là: {columns}", source=path.name)
+    return x, y
 
 
 def _open_options(path: Path) -> dict:
     if path.suffix.lower() == ".csv":
-        return {"X_POSSIBLE_NAMES": ",".join(CSV_X_NAMES), "Y_POSSIBLE_NAMES": ",".join(CSV_Y_NAMES),
-                "KEEP_GEOM_COLUMNS": "NO", "AUTODETECT_TYPE": "NO"}
+        x, y = csv_coordinate_columns(path)
+        return {"X_POSSIBLE_NAMES": x, "Y_POSSIBLE_NAMES": y, "KEEP_GEOM_COLUMNS": "NO", "AUTODETECT_TYPE": "NO"}
     return {}
 
 
-def _pick_layer(path: Path, layer: str | None) -> str | None:
+def _pick_layers(path: Path, layer: str | None) -> list[str | None]:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # GDAL raises several types for unreadable files
@@ -53,33 +80,61 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
         if layer not in names:
             raise LoadRefused(f"no layer {layer!r}; the file has: {', '.join(names)}",
                               f"không có lớp {layer!r}; tệp có: {', '.join(names)}", source=path.name)
-        return layer
+        return [layer]
+    if len(names) > 1 and pyogrio.read_info(path, layer=names[0])["driver"] in MULTI_LAYER_DRIVERS:
+        return names
     if len(names) > 1:
-        raise LoadRefused(f"the file has several layers, choose one: {', '.join(names)}",
-                          f"tệp có nhiều lớp, hãy chọn một: {', '.join(names)}", source=path.name)
-    return names[0] if names else None
+        raise LoadRefused(f"the file has several layers, choose one with --source-layer: {', '.join(names)}",
+                          f"tệp có nhiều lớp, hãy chọn một bằng --source-layer: {', '.join(names)}", source=path.name)
+    return names[:1] or [None]
+
+
+def _shapefile_fallback_encoding(shp: Path) -> str | None:
+    """Latin-1 for a .dbf with neither .cpg nor language byte: GDAL would otherwise pass its bytes through raw,
+    and legacy TCVN3/VNI or misread UTF-8 could not be recognised afterwards (etl.encoding)."""
+    if any(p.stem == shp.stem and p.suffix.lower() == ".cpg" for p in shp.parent.iterdir()):
+        return None
+    dbf = next((p for p in shp.parent.iterdir() if p.stem == shp.stem and p.suffix.lower() == ".dbf"), None)
+    if dbf is None:
+        return None
+    with open(dbf, "rb") as fh:
+        header = fh.read(32)
+    return "ISO-8859-1" if len(header) == 32 and header[29] == 0 else None
 
 
 @contextmanager
-def open_source(path: Path, *, layer: str | None = None, batch_rows: int = 50_000):
-    """Yield (SourceInfo, iterator of Batch) for one layer of a file GDAL can read."""
+def open_source(path: Path, *, layer: str | None = None, batch_rows: int = 50_000, encoding: str | None = None):
+    """Yield (SourceInfo, iterator of Batch) for one layer of a file GDAL can read (every folder of a KML)."""
     path = Path(path)
-    layer = _pick_layer(path, layer)
+    layers = _pick_layers(path, layer)
     options = _open_options(path)
-    info_raw = pyogrio.read_info(path, layer=layer, **options)
-    if info_raw.get("geometry_type") is None:
-        raise LoadRefused("the file has no geometry (for a CSV: no recognisable coordinate columns such as lon/lat)",
-                          "tệp không có dữ liệu hình học (với CSV: không nhận ra cột tọa độ như lon/lat)",
-                          source=path.name)
-    info = SourceInfo(path, layer, info_raw.get("crs"), [str(f) for f in info_raw["fields"]],
-                      int(info_raw.get("features") or 0))
-    arrow = pyogrio.raw.open_arrow(path, layer=layer, batch_size=batch_rows, use_pyarrow=True, **options)
-    with arrow as (meta, reader):
-        yield info, _batches(reader, meta["geometry_name"] or "wkb_geometry")
+    if path.suffix.lower() == ".shp":
+        encoding = encoding or _shapefile_fallback_encoding(path)
+        if encoding:
+            options["encoding"] = encoding
+    infos = [pyogrio.read_info(path, layer=name, **options) for name in layers]
+    if all(i.get("geometry_type") is None for i in infos):
+        raise LoadRefused("the file has no geometry", "tệp không có dữ liệu hình học", source=path.name)
+    fields = list(dict.fromkeys(str(f) for i in infos for f in i["fields"]))
+    counts = [int(i.get("features") if i.get("features") is not None else -1) for i in infos]
+    count = sum(counts) if min(counts) >= 0 else None  # None: the driver cannot tell without reading
+    info = SourceInfo(path, layers, infos[0].get("crs"), fields, count)
+    yield info, _all_batches(path, layers, fields, batch_rows, options)
 
 
-def _batches(reader, geometry_column: str) -> Iterator[Batch]:
+def _all_batches(path: Path, layers: list[str | None], fields: list[str], batch_rows: int, options: dict):
     first = 1
+    for name in layers:
+        arrow = pyogrio.raw.open_arrow(path, layer=name, batch_size=batch_rows, use_pyarrow=True, **options)
+        with arrow as (meta, reader):
+            for batch in _batches(reader, meta["geometry_name"] or "wkb_geometry", first):
+                if len(layers) > 1:
+                    batch.attributes = batch.attributes.reindex(columns=fields)
+                first += len(batch.attributes)
+                yield batch
+
+
+def _batches(reader, geometry_column: str, first: int) -> Iterator[Batch]:
     for record_batch in reader:
         table = record_batch.to_pandas()
         wkb = table.pop(geometry_column) if geometry_column in table else pd.Series([None] * len(table))

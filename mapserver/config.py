@@ -30,6 +30,12 @@ DEFAULTS: dict[str, Any] = {
     "KEEP_VERSIONS": 5,
     "ETL_CHUNK_ROWS": 50_000,
     "MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
+    # Archives (zip, KMZ, GTFS): the most their members may unpack to, in total and per compressed byte.
+    "ARCHIVE_MAX_UNCOMPRESSED_BYTES": 2 * 1024 * 1024 * 1024,
+    "ARCHIVE_MAX_RATIO": 200,
+    "ARCHIVE_MAX_MEMBERS": 10_000,
+    # Rows with the same name closer than this are reported as near-duplicates.
+    "NEAR_DUPLICATE_METRES": 5.0,
     # The deployment's area (lon/lat): rows outside it are rejected by the ETL.
     # Default: Ho Chi Minh City since 2025 (incl. former Binh Duong and Ba Ria - Vung Tau).
     "AREA_BBOX": (106.2, 10.3, 107.7, 11.6),
