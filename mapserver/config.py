@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "UPLOAD_DIR": "var/uploads",
-    "ALLOWED_UPLOAD_EXTENSIONS": (".geojson", ".json", ".gpkg", ".csv"),
+    "ALLOWED_UPLOAD_EXTENSIONS": (".geojson", ".json", ".gpkg", ".csv", ".kml", ".kmz", ".zip"),
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
     "RATELIMIT_LOGIN": "10 per minute",
