@@ -50,6 +50,22 @@ def metric(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.transform(geom, lambda xy: np.column_stack(to_metres(xy[:, 0], xy[:, 1])))
 
 
+def neighbours(x: np.ndarray, y: np.ndarray, distance: float, *, later: bool) -> list[np.ndarray]:
+    """For each point, the points within `distance` that come after it (`later`) or before it in the order.
+
+    Both the junction thinning and the stop merging walk the points in order and decide each one by
+    its neighbours on one side; one STRtree query serves the whole walk.
+    """
+    points = shapely.points(x, y)
+    left, right = shapely.STRtree(points).query(points, predicate="dwithin", distance=distance)
+    side = right > left if later else right < left
+    left, right = left[side], right[side]
+    order = np.argsort(left, kind="stable")
+    left, right = left[order], right[order]
+    starts = np.searchsorted(left, np.arange(len(x) + 1))
+    return [right[starts[i]:starts[i + 1]] for i in range(len(x))]
+
+
 def district_of(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Index into DISTRICTS of each point: the district of the anchor nearest in units of that anchor's radius.
 

@@ -18,6 +18,7 @@ from etl.demo.geo import (
     RIVER_LINE,
     district_of,
     metric,
+    neighbours,
     population_weights,
     sample_by_weight,
     to_lonlat,
@@ -89,16 +90,10 @@ def _junctions(rng: np.random.Generator) -> tuple[list[str | None], np.ndarray, 
 
 def _thin(x: np.ndarray, y: np.ndarray, protected: int) -> np.ndarray:
     """Indices to keep so that no generated point lies within MIN_GAP_M of an earlier kept one."""
-    points = shapely.points(x, y)
-    left, right = shapely.STRtree(points).query(points, predicate="dwithin", distance=MIN_GAP_M)
-    earlier = right < left
-    left, right = left[earlier], right[earlier]
-    order = np.argsort(left, kind="stable")
-    left, right = left[order], right[order]
-    starts = np.searchsorted(left, np.arange(len(x) + 1))
+    before = neighbours(x, y, MIN_GAP_M, later=False)
     kept = np.zeros(len(x), dtype=bool)
     for i in range(len(x)):
-        kept[i] = i < protected or not kept[right[starts[i]:starts[i + 1]]].any()
+        kept[i] = i < protected or not kept[before[i]].any()
     return np.flatnonzero(kept)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl.demo.geo import district_of, to_lonlat, to_metres
+from etl.demo.geo import district_of, neighbours, to_lonlat, to_metres
 from etl.demo.names import street_address
 from etl.demo.network import Network
 from etl.demo.places import (
@@ -99,17 +99,11 @@ def _merge(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     Terminals come first in the candidate order, so a terminal absorbs the street stops around it.
     """
-    points = shapely.points(x, y)
-    left, right = shapely.STRtree(points).query(points, predicate="dwithin", distance=MERGE_M)
-    later = right > left
-    left, right = left[later], right[later]
-    order = np.argsort(left, kind="stable")
-    left, right = left[order], right[order]
-    starts = np.searchsorted(left, np.arange(len(x) + 1))
+    after = neighbours(x, y, MERGE_M, later=True)
     absorbed = np.zeros(len(x), dtype=bool)
     for i in range(len(x)):
         if not absorbed[i]:
-            absorbed[right[starts[i]:starts[i + 1]]] = True
+            absorbed[after[i]] = True
     return np.flatnonzero(~absorbed)
 
 
