@@ -15,9 +15,8 @@ from flask.cli import with_appcontext
 
 from etl import publish as publish_mod
 from etl.admin_units import wards_area, write_wards_file
-from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
-from etl.pipeline import LoadOptions, file_sha256, load_file
+from etl.pipeline import LoadOptions, file_sha256, load_file, options_from_config
 from mapserver import audit
 from mapserver.config import database_url
 from mapserver.db import connect
@@ -85,14 +84,7 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
 
 
 def _options(**overrides) -> LoadOptions:
-    cfg = current_app.config
-    limits = ArchiveLimits(max_uncompressed_bytes=int(cfg["ARCHIVE_MAX_UNCOMPRESSED_BYTES"]),
-                           max_ratio=float(cfg["ARCHIVE_MAX_RATIO"]), max_members=int(cfg["ARCHIVE_MAX_MEMBERS"]))
-    settings = {"area": cfg["AREA_BBOX"], "chunk_rows": int(cfg["ETL_CHUNK_ROWS"]),
-                "keep_versions": int(cfg["KEEP_VERSIONS"]), "max_bytes": int(cfg["MAX_UPLOAD_BYTES"]),
-                "archive_limits": limits, "near_duplicate_metres": float(cfg["NEAR_DUPLICATE_METRES"]),
-                "ward_distance_factor": float(cfg["ADDRESS_WARD_DISTANCE_FACTOR"]), "actor": _actor()}
-    return LoadOptions(**{**settings, **overrides})
+    return options_from_config(current_app.config, actor=_actor(), **overrides)
 
 
 @click.group("etl")

@@ -7,13 +7,14 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import shapely
 from tqdm import tqdm
@@ -48,6 +49,20 @@ class LoadOptions:
     on_progress: Callable[[int, int], None] | None = None  # (rows read, rows in the file) after each chunk
     normalise_addresses: bool = True
     ward_distance_factor: float = 3.0
+    index_memory: str = "512MB"  # maintenance_work_mem while this load builds its indexes
+
+
+def options_from_config(config: Mapping[str, Any], **overrides: Any) -> LoadOptions:
+    """The load options the app's settings ask for; the CLI and the worker both start from these."""
+    limits = ArchiveLimits(max_uncompressed_bytes=int(config["ARCHIVE_MAX_UNCOMPRESSED_BYTES"]),
+                           max_ratio=float(config["ARCHIVE_MAX_RATIO"]),
+                           max_members=int(config["ARCHIVE_MAX_MEMBERS"]))
+    settings = {"area": tuple(config["AREA_BBOX"]), "chunk_rows": int(config["ETL_CHUNK_ROWS"]),
+                "keep_versions": int(config["KEEP_VERSIONS"]), "max_bytes": int(config["MAX_UPLOAD_BYTES"]),
+                "archive_limits": limits, "near_duplicate_metres": float(config["NEAR_DUPLICATE_METRES"]),
+                "ward_distance_factor": float(config["ADDRESS_WARD_DISTANCE_FACTOR"]),
+                "index_memory": str(config["ETL_INDEX_MEMORY"])}
+    return LoadOptions(**{**settings, **overrides})
 
 
 def file_sha256(path: Path) -> str:
@@ -125,6 +140,7 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
                 conn.rollback()
                 return
             indexing = time.monotonic()
+            cur.execute("SELECT set_config('maintenance_work_mem', %s, true)", (options.index_memory,))
             for stmt in load.index_statements(layer, table_name):
                 cur.execute(stmt)
             report.seconds_indexing = round(time.monotonic() - indexing, 3)

@@ -8,6 +8,7 @@ for the layer's advisory lock behind another upload to the same layer.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 import psycopg2
 
 from etl.errors import LoadRefused
-from etl.pipeline import LoadOptions, load_file
+from etl.pipeline import LoadOptions, load_file, options_from_config
 from layers import Layer
 from mapserver import audit, jobs
 from mapserver.db import connect
@@ -29,9 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class WorkerSettings:
     database_url: str
-    area: tuple[float, float, float, float]
-    chunk_rows: int
-    keep_versions: int
+    load: LoadOptions  # from the app's settings; each job adds its own options
     heartbeat_s: float
     stale_s: float
     poll_s: float
@@ -40,9 +39,8 @@ class WorkerSettings:
     def from_config(cls, config) -> WorkerSettings:
         from mapserver.config import database_url
 
-        return cls(database_url(config), tuple(config["AREA_BBOX"]), int(config["ETL_CHUNK_ROWS"]),
-                   int(config["KEEP_VERSIONS"]), float(config["JOB_HEARTBEAT_S"]), float(config["JOB_STALE_S"]),
-                   float(config["JOB_POLL_S"]))
+        return cls(database_url(config), options_from_config(config, progress=False),
+                   float(config["JOB_HEARTBEAT_S"]), float(config["JOB_STALE_S"]), float(config["JOB_POLL_S"]))
 
 
 class Heartbeat(threading.Thread):
@@ -142,11 +140,9 @@ class Worker:
             beat.stop()
 
     def _options(self, job: jobs.Job, beat: Heartbeat) -> LoadOptions:
-        s = self.settings
-        return LoadOptions(area=s.area, publish=bool(job.options.get("publish")), crs=job.options.get("crs"),
-                           source_layer=job.options.get("source_layer"), chunk_rows=s.chunk_rows,
-                           keep_versions=s.keep_versions, actor=job.created_by, progress=False,
-                           on_progress=beat.set_progress)
+        return dataclasses.replace(self.settings.load, publish=bool(job.options.get("publish")),
+                                   crs=job.options.get("crs"), source_layer=job.options.get("source_layer"),
+                                   actor=job.created_by, on_progress=beat.set_progress)
 
     def _end(self, conn, job: jobs.Job, name: str, *, report=None, error=None) -> None:
         """Record the outcome and its audit row together; drop the uploaded file."""
