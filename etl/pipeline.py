@@ -49,7 +49,6 @@ class LoadOptions:
     on_progress: Callable[[int, int], None] | None = None  # (rows read, rows in the file) after each chunk
     normalise_addresses: bool = True
     ward_distance_factor: float = 3.0
-    index_memory: str = "512MB"  # maintenance_work_mem while this load builds its indexes
 
 
 def options_from_config(config: Mapping[str, Any], **overrides: Any) -> LoadOptions:
@@ -60,8 +59,7 @@ def options_from_config(config: Mapping[str, Any], **overrides: Any) -> LoadOpti
     settings = {"area": tuple(config["AREA_BBOX"]), "chunk_rows": int(config["ETL_CHUNK_ROWS"]),
                 "keep_versions": int(config["KEEP_VERSIONS"]), "max_bytes": int(config["MAX_UPLOAD_BYTES"]),
                 "archive_limits": limits, "near_duplicate_metres": float(config["NEAR_DUPLICATE_METRES"]),
-                "ward_distance_factor": float(config["ADDRESS_WARD_DISTANCE_FACTOR"]),
-                "index_memory": str(config["ETL_INDEX_MEMORY"])}
+                "ward_distance_factor": float(config["ADDRESS_WARD_DISTANCE_FACTOR"])}
     return LoadOptions(**{**settings, **overrides})
 
 
@@ -140,7 +138,6 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
                 conn.rollback()
                 return
             indexing = time.monotonic()
-            cur.execute("SELECT set_config('maintenance_work_mem', %s, true)", (options.index_memory,))
             for stmt in load.index_statements(layer, table_name):
                 cur.execute(stmt)
             report.seconds_indexing = round(time.monotonic() - indexing, 3)

@@ -29,8 +29,6 @@ DEFAULTS: dict[str, Any] = {
     # Write path.
     "KEEP_VERSIONS": 5,
     "ETL_CHUNK_ROWS": 50_000,
-    # PostgreSQL's maintenance_work_mem while a load builds its indexes (halves the GiST builds at 1M rows).
-    "ETL_INDEX_MEMORY": "512MB",
     "MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
     # Archives (zip, KMZ, GTFS): the most their members may unpack to, in total and per compressed byte.
     "ARCHIVE_MAX_UNCOMPRESSED_BYTES": 2 * 1024 * 1024 * 1024,
