@@ -30,13 +30,18 @@ def get_layer(slug: str) -> Layer:
     return layer
 
 
+# The versions readers see now: primary-key lookups, no cache another process must agree with.
+PUBLISHED_SQL = (
+    "SELECT l.slug, v.version, v.table_name, v.feature_count, v.bbox FROM mapserver.layers l "
+    "JOIN mapserver.layer_versions v ON v.layer_slug = l.slug AND v.version = l.published_version "
+    "WHERE l.slug = ANY(%s)")
+
+
+def published_from(rows) -> dict[str, Published]:
+    """PUBLISHED_SQL's rows by slug; layers never published are absent."""
+    return {r[0]: Published(r[1], r[2], r[3], tuple(r[4]) if r[4] else None) for r in rows}
+
+
 def published(cur, slug: str) -> Published | None:
-    """The version readers see now; one primary-key lookup, no cache another process must agree with."""
-    cur.execute(
-        "SELECT v.version, v.table_name, v.feature_count, v.bbox FROM mapserver.layers l "
-        "JOIN mapserver.layer_versions v ON v.layer_slug = l.slug AND v.version = l.published_version "
-        "WHERE l.slug = %s", (slug,))
-    row = cur.fetchone()
-    if row is None:
-        return None
-    return Published(row[0], row[1], row[2], tuple(row[3]) if row[3] else None)
+    cur.execute(PUBLISHED_SQL, ([slug],))
+    return published_from(cur.fetchall()).get(slug)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from mapserver.catalog import Published
+from mapserver.catalog import PUBLISHED_SQL, Published, published_from
 from mapserver.db import read_query
 
 
 def published_many(slugs: list[str]) -> dict[str, Published]:
-    """One lookup for several layers; layers never published are absent."""
-    with read_query(
-        "SELECT l.slug, v.version, v.table_name, v.feature_count, v.bbox FROM mapserver.layers l "
-        "JOIN mapserver.layer_versions v ON v.layer_slug = l.slug AND v.version = l.published_version "
-        "WHERE l.slug = ANY(%s)", (list(slugs),)) as cur:
-        rows = cur.fetchall()
-    return {r[0]: Published(r[1], r[2], r[3], tuple(r[4]) if r[4] else None) for r in rows}
+    """One lookup for several layers, outside a transaction (see read_query)."""
+    with read_query(PUBLISHED_SQL, (list(slugs),)) as cur:
+        return published_from(cur.fetchall())
