@@ -12,6 +12,7 @@ from mapserver.errors import LayerNotFound
 
 @dataclass(frozen=True)
 class Published:
+    slug: str
     version: int
     table_name: str
     feature_count: int
@@ -30,7 +31,7 @@ def get_layer(slug: str) -> Layer:
     return layer
 
 
-# The versions readers see now: primary-key lookups, no cache another process must agree with.
+# The versions readers see now: primary-key lookups (the read API remembers them, see query/state.py).
 PUBLISHED_SQL = (
     "SELECT l.slug, v.version, v.table_name, v.feature_count, v.bbox FROM mapserver.layers l "
     "JOIN mapserver.layer_versions v ON v.layer_slug = l.slug AND v.version = l.published_version "
@@ -39,7 +40,7 @@ PUBLISHED_SQL = (
 
 def published_from(rows) -> dict[str, Published]:
     """PUBLISHED_SQL's rows by slug; layers never published are absent."""
-    return {r[0]: Published(r[1], r[2], r[3], tuple(r[4]) if r[4] else None) for r in rows}
+    return {r[0]: Published(r[0], r[1], r[2], r[3], tuple(r[4]) if r[4] else None) for r in rows}
 
 
 def published(cur, slug: str) -> Published | None:

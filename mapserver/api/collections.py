@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -12,11 +13,11 @@ from mapserver.api import bp
 from mapserver.api.declare import route
 from mapserver.api.filters import json_schema, openapi_params, parse_filters, parse_properties, parse_sortby
 from mapserver.api.params import BBOX, COMMON, LIMIT, OFFSET, PROPERTIES, SORTBY
-from mapserver.api.respond import GEOJSON, HTML, JSON, OPENAPI, answer, dumps, lang, link, self_links
+from mapserver.api.respond import GEOJSON, HTML, JSON, OPENAPI, answer, dumps, lang, link, self_links, versions
 from mapserver.catalog import Published
 from mapserver.errors import FeatureNotFound, LayerNotFound
 from mapserver.query.features import ItemsQuery, item_json, items_json
-from mapserver.query.state import published_many
+from mapserver.query.state import published_now
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -28,9 +29,9 @@ CONFORMANCE = [
 COLLECTION_ID = {"collectionId": "Collection (layer) id, from /api/collections."}
 
 
-def _published(layer: Layer) -> Published:
+def _published(layer: Layer, lookup: Callable[[list[str]], dict[str, Published]] = published_now) -> Published:
     """The layer's published version; a layer with none is not (yet) a collection."""
-    published = published_many([layer.slug]).get(layer.slug)
+    published = lookup([layer.slug]).get(layer.slug)
     if published is None:
         raise LayerNotFound()
     return published
@@ -61,7 +62,7 @@ def _collection_doc(layer: Layer, published: Published) -> dict[str, Any]:
 
 def _readable_published() -> list[tuple[Layer, Published]]:
     layers = readable_layers()
-    published = published_many([layer.slug for layer in layers])
+    published = published_now([layer.slug for layer in layers])
     return [(layer, published[layer.slug]) for layer in layers if layer.slug in published]
 
 
@@ -158,7 +159,7 @@ def items(args, collectionId: str):
     query = ItemsQuery(limit=args.limit, offset=args.offset, bbox=args.bbox,
                        filters=parse_filters(layer, args.extra), properties=parse_properties(layer, args.properties),
                        sortby=parse_sortby(layer, args.sortby))
-    published = _published(layer)
+    published = _published(layer, versions)
     links, next_link = _page_links(layer, query)
     return answer(args, published.version, "CACHE_FEATURES_S",
                   lambda: items_json(layer, published, query, links, next_link), GEOJSON, layer.title_in(lang()))
@@ -171,7 +172,7 @@ def item(args, collectionId: str, featureId: str):
     layer = get_readable_layer(collectionId)
     if "\x00" in featureId or len(featureId) > 1000:
         raise FeatureNotFound()
-    published = _published(layer)
+    published = _published(layer, versions)
     slug = {"collectionId": layer.slug, "featureId": featureId}
     links = [*self_links("api.item", GEOJSON, **slug),
              link("api.collection", "collection", JSON, layer.title_in(lang()), collectionId=layer.slug)]

@@ -15,8 +15,10 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from mapserver.errors import InvalidParameter
+from mapserver.query.state import StaleVersion
 
 MAX_VALUE_CHARS = 1000
+STALE_RETRIES = 2
 _PATH_PARAM = re.compile(r"{(\w+)}")
 
 
@@ -208,7 +210,13 @@ def route(bp: Blueprint, path: str, *, summary: str, description: str = "", tag:
         ROUTES.append(spec)
 
         def endpoint(**path_values):
-            return view(spec.parse(request.args), **path_values)
+            args = spec.parse(request.args)
+            for _ in range(STALE_RETRIES):
+                try:
+                    return view(args, **path_values)
+                except StaleVersion:
+                    continue  # a publish overtook the version this process remembered; now looked up afresh
+            return view(args, **path_values)
 
         endpoint.__name__ = view.__name__
         endpoint.__doc__ = view.__doc__

@@ -7,10 +7,9 @@ from mapserver.api import bp
 from mapserver.api.declare import route
 from mapserver.api.filters import parse_filters
 from mapserver.api.params import COMMON, LAT, LAYER, LON, MAX_DISTANCE, NEAREST_LIMIT, PER_LAYER, RADIUS, WITHIN_LIMIT
-from mapserver.api.respond import GEOJSON, answer
+from mapserver.api.respond import GEOJSON, answer, versions
 from mapserver.errors import LayerNotFound
 from mapserver.query import proximity as q
-from mapserver.query.state import published_many
 
 FILTERS = "Equality filters on the layer's filterable properties (see its queryables), e.g. `kind=vaccination`."
 
@@ -18,7 +17,7 @@ FILTERS = "Equality filters on the layer's filterable properties (see its querya
 def _target(args) -> q.Target:
     layer = get_readable_layer(args.layer)
     filters = parse_filters(layer, args.extra)
-    published = published_many([layer.slug]).get(layer.slug)
+    published = versions([layer.slug]).get(layer.slug)
     if published is None:
         raise LayerNotFound()
     return q.Target(layer, published, filters)
@@ -41,7 +40,7 @@ def nearest(args):
                    "ordered by layer then distance; each feature has `properties.layer` and `distance_m`.")
 def nearby(args):
     layers = readable_layers()
-    published = published_many([layer.slug for layer in layers])
+    published = versions([layer.slug for layer in layers])
     targets = [q.Target(layer, published[layer.slug], n=i) for i, layer in enumerate(layers) if layer.slug in published]
     state = [(t.layer.slug, t.published.version) for t in targets]
     place = q.Place(args.lon, args.lat)

@@ -8,9 +8,8 @@ from mapserver.access import get_readable_layer, readable_layers
 from mapserver.api import bp
 from mapserver.api.declare import route
 from mapserver.api.params import COMMON, NEAR, SEARCH_LAYER, SEARCH_LIMIT, Q
-from mapserver.api.respond import GEOJSON, answer
+from mapserver.api.respond import GEOJSON, answer, versions
 from mapserver.query.search import SearchTarget, search_json
-from mapserver.query.state import published_many
 
 
 @route(bp, "/search", summary="Search", tag="search", media_type=GEOJSON,
@@ -21,7 +20,7 @@ from mapserver.query.state import published_many
 def search(args):
     layers = [get_readable_layer(args.layer)] if args.layer else readable_layers()
     layers = [layer for layer in layers if layer.searchable]
-    published = published_many([layer.slug for layer in layers])
+    published = versions([layer.slug for layer in layers])
     targets = [SearchTarget(layer, published[layer.slug], i) for i, layer in enumerate(layers)
                if layer.slug in published]
     state = [(t.layer.slug, t.published.version) for t in targets]

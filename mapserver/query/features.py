@@ -10,9 +10,8 @@ from psycopg2 import sql
 
 from layers import Layer
 from mapserver.catalog import Published
-from mapserver.db import read_query
 from mapserver.query import clauses as c
-from mapserver.query.compiled import statement
+from mapserver.query.state import fetch_guarded
 
 
 @dataclass(frozen=True)
@@ -69,10 +68,9 @@ def items_params(published: Published, query: ItemsQuery, links: list[dict], nex
 
 
 def items_json(layer: Layer, published: Published, query: ItemsQuery, links: list[dict], next_link: dict) -> str:
-    text = statement(("items", published.table_name, query.shape()),
-                     lambda: items_statement(layer, published.table_name, query))
-    with read_query(text, items_params(published, query, links, next_link)) as cur:
-        return cur.fetchone()[0]
+    return fetch_guarded(("items", published.table_name, query.shape()),
+                         lambda: items_statement(layer, published.table_name, query),
+                         items_params(published, query, links, next_link), [published])
 
 
 def item_json(layer: Layer, published: Published, feature_id: str, links: list[dict]) -> str | None:
@@ -82,7 +80,5 @@ def item_json(layer: Layer, published: Published, feature_id: str, links: list[d
             c.feature(layer, layer.field_names, members=[("links", sql.SQL("%(links)s::json"))]),
             c.table(published.table_name))
 
-    text = statement(("item", published.table_name), build)
-    with read_query(text, {"id": feature_id, "links": json.dumps(links)}) as cur:
-        row = cur.fetchone()
-    return row[0] if row else None
+    return fetch_guarded(("item", published.table_name), build, {"id": feature_id, "links": json.dumps(links)},
+                         [published])

@@ -14,9 +14,8 @@ from psycopg2 import sql
 
 from layers import Layer
 from mapserver.catalog import Published
-from mapserver.db import read_query
 from mapserver.query import clauses as c
-from mapserver.query.compiled import statement
+from mapserver.query.state import fetch_guarded
 
 DISTANCE = sql.SQL("round(d.m::numeric, 1)")
 
@@ -112,24 +111,24 @@ def within_statement(target: Target) -> sql.Composable:
     return _collection(within_rows(target, "limit", "radius"))
 
 
-def _run(key: tuple, build, params: dict[str, Any]) -> str:
-    with read_query(statement(key, build), params) as cur:
-        return cur.fetchone()[0]
+def _run(key: tuple, build, params: dict[str, Any], targets: list[Target]) -> str:
+    return fetch_guarded(key, build, params, [t.published for t in targets])
 
 
 def nearest_json(target: Target, place: Place, limit: int, max_distance: float | None) -> str:
     bounded = max_distance is not None
     params = {**target.params(), "lon": place.lon, "lat": place.lat, "limit": limit, "max_distance": max_distance}
-    return _run(("nearest", target.shape(), bounded), lambda: nearest_statement(target, bounded), params)
+    return _run(("nearest", target.shape(), bounded), lambda: nearest_statement(target, bounded), params,
+                [target])
 
 
 def nearby_json(targets: list[Target], place: Place, per_layer: int, radius: float) -> str:
     params = {"lon": place.lon, "lat": place.lat, "per_layer": per_layer, "radius": radius}
     for target in targets:
         params.update(target.params())
-    return _run(("nearby", tuple(t.shape() for t in targets)), lambda: nearby_statement(targets), params)
+    return _run(("nearby", tuple(t.shape() for t in targets)), lambda: nearby_statement(targets), params, targets)
 
 
 def within_json(target: Target, place: Place, limit: int, radius: float) -> str:
     params = {**target.params(), "lon": place.lon, "lat": place.lat, "limit": limit, "radius": radius}
-    return _run(("within", target.shape()), lambda: within_statement(target), params)
+    return _run(("within", target.shape()), lambda: within_statement(target), params, [target])

@@ -13,9 +13,8 @@ from psycopg2 import sql
 
 from layers import Field, Layer
 from mapserver.catalog import Published
-from mapserver.db import read_query
 from mapserver.query import clauses as c
-from mapserver.query.compiled import statement
+from mapserver.query.state import fetch_guarded
 
 FOLDED = sql.SQL("mapserver.fold(%(q)s)")
 # LIKE metacharacters in what people type are matched literally.
@@ -75,7 +74,7 @@ def search_statement(targets: list[SearchTarget], near: bool) -> sql.Composable:
         return sql.SQL("SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', 0, "
                        "'features', '[]'::json)::text")
     union = sql.SQL(" UNION ALL ").join(_rows(t, near) for t in targets)
-    return THRESHOLD + sql.SQL(
+    return sql.SQL(
         "SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', count(*), "
         "'features', coalesce(json_agg(s.feature ORDER BY s.tier, round(s.sim::numeric, 1) DESC, s.m, s.sim DESC, "
         "s.id), '[]'::json))::text FROM (SELECT * FROM ({}) u "
@@ -90,5 +89,5 @@ def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[flo
         params.update(near_lon=near[0], near_lat=near[1])
     params.update({f"slug{t.n}": t.layer.slug for t in targets})
     key = ("search", tuple((t.n, t.published.table_name) for t in targets), near is not None)
-    with read_query(statement(key, lambda: search_statement(targets, near is not None)), params) as cur:
-        return cur.fetchone()[0]
+    return fetch_guarded(key, lambda: search_statement(targets, near is not None), params,
+                         [t.published for t in targets], setup=THRESHOLD)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -77,3 +78,36 @@ def test_a_new_published_version_changes_the_etag(private_server, catalog, demo_
         conn.close()
     after = requests.get(url, headers={"If-None-Match": before}, timeout=30)
     assert after.status_code == 200 and after.headers["ETag"] != before
+
+
+def _load(dsn: str, layer, path, keep_versions: int = 5) -> None:
+    conn = pg.psycopg2.connect(dsn)
+    try:
+        load_file(conn, layer, path, LoadOptions(area=DEFAULTS["AREA_BBOX"], keep_versions=keep_versions))
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("keep_versions", [5, 1], ids=["old-version-kept", "old-version-dropped"])
+def test_after_a_publish_plain_requests_answer_from_the_new_version(private_server, catalog, demo_files, tmp_path,
+                                                                     keep_versions):
+    """The server remembers which version it last read; a publish since must still show at once."""
+    base, dsn = private_server
+    few = tmp_path / "few.geojson"
+    features = requests.get(f"{base}/api/collections/health/items?limit=3", timeout=30).json()["features"]
+    few.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    urls = {"items": f"{base}/api/collections/health/items?limit=10",
+            "nearest": f"{base}/api/nearest?layer=health&lon=106.7&lat=10.78&limit=10",
+            "search": f"{base}/api/search?q=benh vien&layer=health&limit=50",
+            "item": f"{base}/api/collections/health/items/{features[0]['id']}"}
+    before = {name: requests.get(url, timeout=30) for name, url in urls.items()}
+    assert before["items"].json()["numberMatched"] > 3 and before["nearest"].json()["numberReturned"] == 10
+
+    _load(dsn, catalog["health"], few, keep_versions)
+    after = {name: requests.get(url, timeout=30) for name, url in urls.items()}
+    assert all(r.status_code == 200 for r in after.values()), {n: r.text for n, r in after.items()}
+    assert after["items"].json()["numberMatched"] == 3
+    assert after["nearest"].json()["numberReturned"] == 3
+    assert {f["id"] for f in after["search"].json()["features"]} <= {f["id"] for f in features}
+    assert after["item"].json()["id"] == features[0]["id"]
+    assert all(after[n].headers["ETag"] != before[n].headers["ETag"] for n in urls)
