@@ -4,6 +4,8 @@ The app runs under gunicorn exactly as `make run` starts it (gunicorn.conf.py); 
 connections from wrk for a fixed time.
 The floor is the same SQL statement (built by the same query functions) sent straight to PostGIS
 through psycopg2 by 8 threads, in the same run. Targets: items >= 70 % of the floor, nearest >= 50 %.
+The app prepares its statements (mapserver.query.compiled), so a second floor prepares them too and
+the ratio to it is printed beside: the app's overhead measured against the best the database does.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from layers import load_catalog
 from mapserver.catalog import published
 from mapserver.config import DEFAULTS
 from mapserver.migrations import apply_migrations, sync_catalog
+from mapserver.query.compiled import Compiled
 from mapserver.query.features import ItemsQuery, items_params, items_statement
 from mapserver.query.proximity import Target, nearest_statement
 from tests import pg
@@ -173,8 +176,9 @@ def http_load(port: int, kind: str, workdir: Path) -> tuple[float, dict[str, flo
     return rate, quantiles, int(errors.group(1)) if errors else 0
 
 
-def sql_worker(dsn: str, kind: str) -> Callable[[int], Callable[[], None]]:
-    """The floor: the app's own statement text, composed once, bound and executed per call."""
+def sql_worker(dsn: str, kind: str, prepared: bool = False) -> Callable[[int], Callable[[], None]]:
+    """The floor: the app's own statement text, composed once, bound and executed per call; `prepared`,
+    the same statement prepared once per connection and planned per call, as the app sends it."""
     layer = load_catalog()["health"]
 
     def make(i: int) -> Callable[[], None]:
@@ -186,6 +190,11 @@ def sql_worker(dsn: str, kind: str) -> Callable[[int], Callable[[], None]]:
         first = ItemsQuery(limit=100, bbox=boxes(rng), properties=layer.field_names)
         text = (items_statement(layer, pub.table_name, first) if kind == "items"
                 else nearest_statement(target, False)).as_string(conn)
+        if prepared:
+            compiled = Compiled.from_text(text)
+            cur.execute("SET plan_cache_mode = force_custom_plan")
+            cur.execute(compiled.prepare)
+            text = compiled.execute
 
         def call() -> None:
             if kind == "items":
@@ -227,12 +236,15 @@ def main() -> None:
                 http_load(port, kind, Path(workdir))  # warm both sides' caches
                 floor_rate, floor_lat = hammer(sql_worker(dsn, kind))
                 app_rate, app_q, failed = http_load(port, kind, Path(workdir))
+                prepared_rate, prepared_lat = hammer(sql_worker(dsn, kind, prepared=True))
                 if failed:
                     raise RuntimeError(f"{kind}: {failed} answers were not 2xx")
                 print(summary(f"{kind} psycopg2 (floor)", floor_rate, percentiles(floor_lat)), flush=True)
                 verdict = "meets" if app_rate >= target * floor_rate else "MISSES"
                 print(summary(f"{kind} HTTP", app_rate, app_q, floor_rate) + f"  ({verdict} target {target:.0%})",
                       flush=True)
+                print(summary(f"{kind} psycopg2 prepared", prepared_rate, percentiles(prepared_lat)) +
+                      f"  (HTTP is {app_rate / prepared_rate:.0%} of it)", flush=True)
         finally:
             if proc:
                 os.killpg(proc.pid, signal.SIGTERM)

@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 import psycopg2.pool
@@ -20,6 +21,9 @@ from flask import Flask, current_app, g
 
 from mapserver.config import database_url
 from mapserver.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from mapserver.query.compiled import Compiled
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -33,21 +37,34 @@ def connect(url: str, *, statement_timeout_ms: int | None = None, connect_timeou
                             options=options)
 
 
+class Connection(psycopg2.extensions.connection):
+    """A pooled connection that remembers which statements it has prepared (they live as long as it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepared: set[str] = set()
+
+
+def session_options(settings: dict[str, Any]) -> str:
+    """`-c name=value` for each server setting every pooled connection starts with."""
+    return " ".join(f"-c {name}={value}" for name, value in settings.items())
+
+
 class Pool:
     """A per-process ThreadedConnectionPool that drops connections a restart has broken."""
 
-    def __init__(self, url: str, maxconn: int, statement_timeout_ms: int, connect_timeout_s: int):
-        self._args = (url, maxconn, statement_timeout_ms, connect_timeout_s)
+    def __init__(self, url: str, maxconn: int, settings: dict[str, Any], connect_timeout_s: int):
+        self._args = (url, maxconn, settings, connect_timeout_s)
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
         self._pid = os.getpid()
 
     def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
         with _lock:
             if self._pool is None or self._pid != os.getpid():
-                url, maxconn, timeout_ms, connect_s = self._args
+                url, maxconn, settings, connect_s = self._args
                 self._pool = psycopg2.pool.ThreadedConnectionPool(
                     0, maxconn, url, connect_timeout=connect_s, application_name="mapserver-web",
-                    options=f"-c statement_timeout={int(timeout_ms)}",
+                    options=session_options(settings), connection_factory=Connection,
                 )
                 # psycopg2 keeps a returned connection only while fewer than `minconn` are idle, so
                 # with 0 every request would reconnect (~3 ms). Open lazily, keep up to maxconn.
@@ -87,12 +104,16 @@ def _drop_idle(pool: psycopg2.pool.ThreadedConnectionPool) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach a lazy pool to the app and return each request's connection when it ends."""
+    # Search's `<%` keeps matches above this word similarity; set per session, not per statement,
+    # so that each search is a single statement the server can keep prepared. Prepared statements
+    # are still planned for each call's values: a generic plan cannot see that a bbox is small or
+    # use the trigram index for a search (measured: a generic search plan scans the whole layer).
+    settings = {"statement_timeout": int(app.config["STATEMENT_TIMEOUT_MS"]),
+                "pg_trgm.word_similarity_threshold": float(app.config["SEARCH_SIMILARITY_MIN"]),
+                "plan_cache_mode": "force_custom_plan"}
     app.extensions["mapserver.pool"] = Pool(
-        database_url(app.config),
-        int(app.config["POOL_MAX_CONNECTIONS"]),
-        int(app.config["STATEMENT_TIMEOUT_MS"]),
-        int(app.config["CONNECT_TIMEOUT_S"]),
-    )
+        database_url(app.config), int(app.config["POOL_MAX_CONNECTIONS"]), settings,
+        int(app.config["CONNECT_TIMEOUT_S"]))
     app.teardown_appcontext(_release)
 
 
@@ -152,3 +173,29 @@ def read_query(sql, params=None) -> Iterator:
     finally:
         if idle and not conn.closed:
             conn.autocommit = False
+
+
+MAX_PREPARED = 512  # per connection; past it the connection forgets them all (DEALLOCATE ALL)
+
+
+@contextmanager
+def read_prepared(statement: Compiled, params: dict[str, Any]) -> Iterator:
+    """`read_query` through a statement this connection has prepared: the server neither receives nor
+    parses its text again. DB_PREPARED_STATEMENTS = false sends the text each time instead, for
+    connection poolers that do not keep a session per client (PgBouncer in transaction mode)."""
+    conn = get_db()
+    text = statement.text
+    if current_app.config["DB_PREPARED_STATEMENTS"]:
+        if statement.name not in conn.prepared:
+            _prepare(conn, statement)
+        text = statement.execute
+    with read_query(text, params) as cur:
+        yield cur
+
+
+def _prepare(conn: Connection, statement: Compiled) -> None:
+    if len(conn.prepared) >= MAX_PREPARED:
+        with read_query("DEALLOCATE ALL"):
+            conn.prepared.clear()
+    with read_query(statement.prepare):
+        conn.prepared.add(statement.name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,13 @@ _HTTP_VI = {
 
 
 def prefers_english() -> bool:
-    """Vietnamese first; English when asked by `lang=en` or Accept-Language."""
+    """Vietnamese first; English when asked by `lang=en` or Accept-Language. Decided once per request."""
+    if "prefers_english" not in g:
+        g.prefers_english = _prefers_english()
+    return g.prefers_english
+
+
+def _prefers_english() -> bool:
     lang = request.args.get("lang")
     if lang in ("vi", "en"):
         return lang == "en"

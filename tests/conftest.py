@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import psycopg2
 import pytest
-from werkzeug.serving import make_server
 
 from etl.admin_units import wards_area, write_wards_file
 from etl.pipeline import LoadOptions, load_file
@@ -16,6 +14,7 @@ from mapserver import create_app
 from mapserver.config import DEFAULTS
 from mapserver.migrations import apply_migrations, sync_catalog
 from tests import pg
+from tests.serving import serving
 
 DEMO_SLUGS = ("health", "education", "transport", "bus_stops")
 
@@ -100,8 +99,5 @@ def app(db_url):
 @pytest.fixture(scope="session")
 def server(app):
     """The real app over real HTTP on a free loopback port; yields its base URL."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(app) as base:
+        yield base

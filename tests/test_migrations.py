@@ -102,13 +102,12 @@ def test_a_user_who_may_not_create_extensions_gets_a_clear_error(empty_db):
 def test_a_field_added_to_a_definition_reaches_the_kept_versions_empty(fresh_db_url, catalog):
     """Upgrading the catalog must not break reads of versions loaded before the change."""
     import dataclasses
-    import threading
 
     import requests
-    from werkzeug.serving import make_server
 
     from layers import Field
     from mapserver import create_app
+    from tests.serving import serving
 
     beds = Field("beds", "integer", {"vi": "Số giường", "en": "Beds"})
     changed = {**catalog, "health": dataclasses.replace(catalog["health"], fields=(*catalog["health"].fields, beds))}
@@ -121,11 +120,7 @@ def test_a_field_added_to_a_definition_reaches_the_kept_versions_empty(fresh_db_
     assert total > 0 and filled == 0
     app = create_app({"DATABASE_URL": fresh_db_url})
     app.extensions["mapserver.catalog"]["health"] = changed["health"]
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        r = requests.get(f"http://127.0.0.1:{httpd.server_port}/api/collections/health/items?limit=2", timeout=30)
-    finally:
-        httpd.shutdown()
+    with serving(app) as base:
+        r = requests.get(f"{base}/api/collections/health/items?limit=2", timeout=30)
     assert r.status_code == 200
     assert all(f["properties"]["beds"] is None for f in r.json()["features"])

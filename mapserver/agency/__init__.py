@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf.init_app(app)
     limiter.init_app(app)
+    limiter.request_filter(_read_api)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
 
@@ -46,6 +47,12 @@ def _instance_secret(instance: Path) -> str:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _read_api() -> bool:
+    """The read API carries no rate limits (statement timeouts and size limits bound each request):
+    skip the limiter's per-request bookkeeping there. The write API is another blueprint."""
+    return request.blueprint == "api"
 
 
 def client_addr() -> str | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, g, render_template, request, url_for
 
 from mapserver.api.declare import Args
 from mapserver.catalog import Published
@@ -77,9 +77,18 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+def _url(endpoint: str, **values: Any) -> str:
+    """url_for once per request and target: a page of items links to its own URL four ways."""
+    built = g.setdefault("urls", {})
+    key = (endpoint, *sorted(values.items()))
+    if key not in built:
+        built[key] = url_for(endpoint, _external=True, **values)
+    return built[key]
+
+
 def link(endpoint: str, rel: str, media_type: str, title: str, query: dict[str, Any] | None = None,
          **values: Any) -> dict[str, str]:
-    href = url_for(endpoint, _external=True, **values)
+    href = _url(endpoint, **values)
     if query:
         href += "?" + urlencode(query)
     return {"href": href, "rel": rel, "type": media_type, "title": title}

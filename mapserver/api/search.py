@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from mapserver.access import get_readable_layer, readable_layers
 from mapserver.api import bp
 from mapserver.api.declare import route
@@ -24,6 +22,5 @@ def search(args):
     targets = [SearchTarget(layer, published[layer.slug], i) for i, layer in enumerate(layers)
                if layer.slug in published]
     state = [(t.layer.slug, t.published.version) for t in targets]
-    return answer(args, state, "CACHE_FEATURES_S", lambda: search_json(targets, args.q, args.limit, args.near,
-                                                                       float(current_app.config["SEARCH_SIMILARITY_MIN"])),
+    return answer(args, state, "CACHE_FEATURES_S", lambda: search_json(targets, args.q, args.limit, args.near),
                   GEOJSON, "Search")

@@ -1,4 +1,5 @@
-"""Composed statements kept as text per query shape, so a request only binds its values.
+"""Composed statements kept per query shape, so a request only binds its values, and the server only
+parses and plans each shape once per connection (a named prepared statement).
 
 A shape (layer table, filter names, chosen properties, sort keys, ...) always yields the same
 SQL text; values are never part of the key or the text. Derived data only: no process needs
@@ -7,8 +8,11 @@ to agree with another about it, and a new published version is a new table, henc
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 from psycopg2 import sql
 
@@ -16,14 +20,42 @@ from mapserver.db import get_db
 
 log = logging.getLogger(__name__)
 MAX_SHAPES = 2048
-_texts: dict[Hashable, str] = {}
+_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
 
 
-def statement(key: Hashable, build: Callable[[], sql.Composable]) -> str:
-    text = _texts.get(key)
-    if text is None:
-        if len(_texts) >= MAX_SHAPES:
-            _texts.clear()
-        text = _texts[key] = build().as_string(get_db())
-        log.debug("statement for %r: %s", key, text)
-    return text
+@dataclass(frozen=True)
+class Compiled:
+    """One statement in both forms: `text` with named placeholders, and as a prepared statement."""
+    text: str
+    name: str
+    prepare: str  # PREPARE name AS ... with $1..$n
+    execute: str  # EXECUTE name (%(a)s, ...): psycopg2 binds the values
+
+    @classmethod
+    def from_text(cls, text: str) -> Compiled:
+        names: list[str] = []
+
+        def positional(match: re.Match) -> str:
+            if match.group(1) is None:
+                return "%"  # `%%` was psycopg2's escape; PREPARE is sent without values
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        body = _PLACEHOLDER.sub(positional, text)
+        name = "q_" + hashlib.sha1(text.encode()).hexdigest()[:20]
+        values = f" ({', '.join(f'%({n})s' for n in names)})" if names else ""
+        return cls(text, name, f"PREPARE {name} AS {body}", f"EXECUTE {name}{values}")
+
+
+_compiled: dict[Hashable, Compiled] = {}
+
+
+def statement(key: Hashable, build: Callable[[], sql.Composable]) -> Compiled:
+    found = _compiled.get(key)
+    if found is None:
+        if len(_compiled) >= MAX_SHAPES:
+            _compiled.clear()
+        found = _compiled[key] = Compiled.from_text(build().as_string(get_db()))
+        log.debug("statement for %r: %s", key, found.text)
+    return found

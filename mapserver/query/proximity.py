@@ -47,7 +47,7 @@ class Target:
 def _feature(target: Target, with_layer: bool) -> sql.Composable:
     extra = [("distance_m", DISTANCE)]
     if with_layer:
-        extra.insert(0, ("layer", sql.Placeholder(target.param("slug"))))
+        extra.insert(0, ("layer", sql.SQL("{}::text").format(sql.Placeholder(target.param("slug")))))
     return c.feature(target.layer, target.layer.field_names, extra)
 
 

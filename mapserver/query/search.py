@@ -51,22 +51,19 @@ def _tier(layer: Layer) -> sql.Composable:
 def _rows(target: SearchTarget, near: bool) -> sql.Composable:
     """One layer's best `limit` matches; both match tests are served by the trigram GIN index."""
     distance = c.geodesic_distance("near_") if near else sql.SQL("NULL::double precision")
-    extra = [("layer", sql.Placeholder(f"slug{target.n}"))]
+    extra = [("layer", sql.SQL("{}::text").format(sql.Placeholder(f"slug{target.n}")))]
     if near:
         extra.append(("distance_m", sql.SQL("round(r.m::numeric, 1)")))
     return sql.SQL(
         "(SELECT {feature} AS feature, r.tier, r.sim, r.m, t.id FROM {table} "
         "CROSS JOIN LATERAL (SELECT {tier} AS tier, word_similarity({q}, t.search_text) AS sim, {dist} AS m) r "
+        # `<%` keeps rows above pg_trgm.word_similarity_threshold, which every pooled session sets
+        # to SEARCH_SIMILARITY_MIN (mapserver.db): the default 0.6 drops one typo in a short word.
         "WHERE t.search_text LIKE {contains} OR {q} <%% t.search_text "
         "ORDER BY r.tier, round(r.sim::numeric, 1) DESC, r.m, r.sim DESC, t.id LIMIT %(limit)s)"
     ).format(feature=c.feature(target.layer, target.layer.field_names, extra),
              table=c.table(target.published.table_name), tier=_tier(target.layer), q=FOLDED, dist=distance,
              contains=CONTAINS)
-
-
-# `<%` keeps rows above this word similarity; the default (0.6) drops one typo in a short word
-# ("bemh vien" scores 0.54 against "benh vien ..."), so the request lowers it for its transaction.
-THRESHOLD = sql.SQL("SELECT set_config('pg_trgm.word_similarity_threshold', %(threshold)s, true); ")
 
 
 def search_statement(targets: list[SearchTarget], near: bool) -> sql.Composable:
@@ -81,13 +78,12 @@ def search_statement(targets: list[SearchTarget], near: bool) -> sql.Composable:
         "ORDER BY u.tier, round(u.sim::numeric, 1) DESC, u.m, u.sim DESC, u.id LIMIT %(limit)s) s").format(union)
 
 
-def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None,
-                threshold: float) -> str:
+def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None) -> str:
     """One statement over every target layer; the statement text is kept per (tables, near) shape."""
-    params: dict[str, Any] = {"q": q, "limit": limit, "threshold": str(threshold)}
+    params: dict[str, Any] = {"q": q, "limit": limit}
     if near:
         params.update(near_lon=near[0], near_lat=near[1])
     params.update({f"slug{t.n}": t.layer.slug for t in targets})
     key = ("search", tuple((t.n, t.published.table_name) for t in targets), near is not None)
     return fetch_guarded(key, lambda: search_statement(targets, near is not None), params,
-                         [t.published for t in targets], setup=THRESHOLD)
+                         [t.published for t in targets])

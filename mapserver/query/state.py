@@ -20,7 +20,7 @@ from flask import current_app
 from psycopg2 import sql
 
 from mapserver.catalog import PUBLISHED_SQL, Published, published_from
-from mapserver.db import read_query
+from mapserver.db import read_prepared, read_query
 from mapserver.errors import ApiError
 from mapserver.query.compiled import statement
 
@@ -77,14 +77,12 @@ _GUARD = sql.SQL(
 
 
 def fetch_guarded(key: Hashable, build: Callable[[], sql.Composable], params: dict[str, Any],
-                  published: list[Published], setup: sql.Composable = sql.SQL("")) -> Any:
-    """The single value of the statement `build` makes, read from the versions in `published`.
-
-    `setup` runs first in the same implicit transaction (e.g. a `set_config(..., true)`)."""
-    text = statement(("guarded", key), lambda: setup + _GUARD.format(body=build()))
+                  published: list[Published]) -> Any:
+    """The single value of the statement `build` makes, read from the versions in `published`."""
+    compiled = statement(("guarded", key), lambda: _GUARD.format(body=build()))
     guard = {"guard_slugs": [p.slug for p in published], "guard_versions": [p.version for p in published]}
     try:
-        with read_query(text, {**params, **guard}) as cur:
+        with read_prepared(compiled, {**params, **guard}) as cur:
             fresh, value = cur.fetchone()
     except psycopg2.errors.UndefinedTable:
         fresh = False  # a remembered version was pruned since: as stale as stale gets

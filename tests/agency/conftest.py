@@ -11,10 +11,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from mapserver import accounts, create_app, tokens
 from mapserver.worker import Worker, WorkerSettings
+from tests.serving import serving
 
 PASSWORD = "correct horse battery"
 
@@ -69,18 +69,10 @@ def agency_app(agency_db, tmp_path):
     return create_app(app_config(agency_db[0], tmp_path / "uploads"))
 
 
-def serve(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    return httpd
-
-
 @pytest.fixture
 def agency_server(agency_app):
-    httpd = serve(agency_app)
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(agency_app) as base:
+        yield base
 
 
 @pytest.fixture

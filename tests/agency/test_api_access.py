@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from mapserver import create_app
-from tests.agency.conftest import app_config, audit_rows, bearer, health_geojson, serve
+from tests.agency.conftest import app_config, audit_rows, bearer, health_geojson
+from tests.serving import serving
 
 WRITES = {
     "layer.upload": ("uploads", lambda f: {"files": {"file": ("h.geojson", f.read_bytes())}}),
@@ -131,13 +132,10 @@ def test_reading_an_internal_layer_of_another_agency_is_403(agency_db, tmp_path)
     app = create_app(app_config(agency_db[0], tmp_path / "uploads"))
     catalog = app.extensions["mapserver.catalog"]
     catalog["health"] = dataclasses.replace(catalog["health"], visibility="internal")
-    httpd = serve(app)
-    base = f"http://127.0.0.1:{httpd.server_port}/api/layers/health/versions/1/features"
-    try:
+    with serving(app) as root:
+        base = f"{root}/api/layers/health/versions/1/features"
         assert requests.get(base, headers=bearer(agency_db[1].education_editor), timeout=10).status_code == 403
         assert requests.get(base, headers=bearer(agency_db[1].health_viewer), timeout=30).status_code == 200
-    finally:
-        httpd.shutdown()
     with app.test_request_context():
         from mapserver.auth import ANONYMOUS, Principal
 

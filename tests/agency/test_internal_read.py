@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from mapserver import create_app
-from tests.agency.conftest import app_config, bearer, serve
+from tests.agency.conftest import app_config, bearer
+from tests.serving import serving
 
 
 @pytest.fixture
@@ -18,9 +19,8 @@ def internal_health(agency_db, tmp_path):
     app = create_app(app_config(url, tmp_path / "uploads"))
     layers = app.extensions["mapserver.catalog"]
     layers["health"] = dataclasses.replace(layers["health"], visibility="internal")
-    httpd = serve(app)
-    yield f"http://127.0.0.1:{httpd.server_port}", tokens
-    httpd.shutdown()
+    with serving(app) as base:
+        yield base, tokens
 
 
 ROUTES = [

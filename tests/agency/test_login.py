@@ -8,7 +8,8 @@ import psycopg2
 import requests
 
 from mapserver import create_app
-from tests.agency.conftest import PASSWORD, app_config, audit_rows, serve
+from tests.agency.conftest import PASSWORD, app_config, audit_rows
+from tests.serving import serving
 
 
 def _csrf(session: requests.Session, url: str) -> str:
@@ -96,14 +97,10 @@ def test_a_disabled_users_open_session_ends(agency_server, agency_db):
 
 
 def test_the_login_is_rate_limited_per_address(agency_db, tmp_path):
-    httpd = serve(create_app(app_config(agency_db[0], tmp_path, RATELIMIT_LOGIN="3 per minute")))
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    try:
+    with serving(create_app(app_config(agency_db[0], tmp_path, RATELIMIT_LOGIN="3 per minute"))) as base:
         session = requests.Session()
         token = _csrf(session, f"{base}/agency/login")
         answers = [_login(session, base, f"nobody{i}", "x", token).status_code for i in range(4)]
-    finally:
-        httpd.shutdown()
     assert answers == [401, 401, 401, 429]
 
 

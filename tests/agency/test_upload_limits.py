@@ -5,18 +5,19 @@ from __future__ import annotations
 import http.client
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
 from mapserver import create_app
-from tests.agency.conftest import app_config, audit_rows, bearer, health_geojson, serve
+from tests.agency.conftest import app_config, audit_rows, bearer, health_geojson
+from tests.serving import serving
 
 
 def test_a_body_over_the_limit_is_413_before_it_is_sent(agency_db, tmp_path):
     app = create_app(app_config(agency_db[0], tmp_path / "uploads", MAX_UPLOAD_BYTES=1024))
-    httpd = serve(app)
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", httpd.server_port, timeout=10)
+    with serving(app) as base:
+        conn = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
         conn.putrequest("POST", "/api/layers/health/uploads")
         conn.putheader("Authorization", f"Bearer {agency_db[1].health_editor}")
         conn.putheader("Content-Type", "multipart/form-data; boundary=x")
@@ -28,8 +29,6 @@ def test_a_body_over_the_limit_is_413_before_it_is_sent(agency_db, tmp_path):
         assert response.getheader("Content-Type") == "application/json"
         body = json.loads(response.read())
         assert body["code"] == "RequestEntityTooLarge" and body["messages"]["vi"] == "Tệp quá lớn."
-    finally:
-        httpd.shutdown()
     assert not list((tmp_path / "uploads").glob("*/*")), "nothing of a refused upload is kept"
 
 
@@ -67,9 +66,9 @@ def test_the_file_name_is_sanitised_and_kept_under_the_upload_folder(agency_serv
 def test_writes_are_rate_limited_per_token_and_per_address(agency_db, tmp_path):
     app = create_app(app_config(agency_db[0], tmp_path / "uploads", RATELIMIT_WRITE_TOKEN="2 per minute",
                                 RATELIMIT_WRITE_ADDRESS="4 per minute"))
-    httpd = serve(app)
-    base = f"http://127.0.0.1:{httpd.server_port}/api/layers/health/publish"
-    try:
+    with serving(app) as root:
+        base = f"{root}/api/layers/health/publish"
+
         def publish(token):
             return requests.post(base, json={"version": 1}, headers=bearer(token), timeout=10).status_code
 
@@ -77,5 +76,3 @@ def test_writes_are_rate_limited_per_token_and_per_address(agency_db, tmp_path):
         assert [publish(agency_db[1].admin) for _ in range(3)] == [200, 200, 429]  # the address's 4 are used up
         answer = requests.post(base, json={"version": 1}, headers=bearer(agency_db[1].admin), timeout=10)
         assert answer.json()["code"] == "TooManyRequests" and answer.json()["messages"]["vi"]
-    finally:
-        httpd.shutdown()

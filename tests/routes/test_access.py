@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from mapserver import create_app
+from tests.serving import serving
 
 
 @pytest.fixture(scope="module")
@@ -18,10 +17,8 @@ def health_internal(db_url):
     app = create_app({"DATABASE_URL": db_url})
     layers = app.extensions["mapserver.catalog"]
     layers["health"] = dataclasses.replace(layers["health"], visibility="internal")
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(app) as base:
+        yield base
 
 
 def get(base, path, **params):

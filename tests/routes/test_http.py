@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from etl.pipeline import LoadOptions, load_file
 from mapserver import create_app
 from mapserver.config import DEFAULTS
 from tests import pg
+from tests.serving import serving
 
 
 def test_etag_and_304(server):
@@ -61,10 +60,8 @@ def test_cors_for_get_from_other_origins(server):
 
 @pytest.fixture
 def private_server(fresh_db_url):
-    httpd = make_server("127.0.0.1", 0, create_app({"DATABASE_URL": fresh_db_url}), threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}", fresh_db_url
-    httpd.shutdown()
+    with serving(create_app({"DATABASE_URL": fresh_db_url})) as base:
+        yield base, fresh_db_url
 
 
 def test_a_new_published_version_changes_the_etag(private_server, catalog, demo_files):

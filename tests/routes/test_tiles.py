@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 
 import mapbox_vector_tile
 import psycopg2
@@ -11,11 +10,11 @@ import psycopg2.sql
 import pyogrio
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from etl.publish import publish
 from mapserver import create_app
 from mapserver.config import DEFAULTS
+from tests.serving import serving
 
 MVT = "application/vnd.mapbox-vector-tile"
 EXTENT, BUFFER = DEFAULTS["TILE_EXTENT"], DEFAULTS["TILE_BUFFER"]
@@ -208,11 +207,8 @@ def test_bad_tile_requests_get_a_bilingual_json_error(server, path, status):
 
 def test_the_tile_cache_is_shared_and_cleared_on_publish(fresh_db_url):
     app = create_app({"DATABASE_URL": fresh_db_url, "TESTING": True})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_port}"
     conn = psycopg2.connect(fresh_db_url)
-    try:
+    with serving(app) as base:
         z, x, y = tile_of(106.70, 10.776, 14)
         first = requests.get(f"{base}/api/tiles/health/{z}/{x}/{y}.mvt", timeout=10)
         with conn.cursor() as c:
@@ -228,9 +224,7 @@ def test_the_tile_cache_is_shared_and_cleared_on_publish(fresh_db_url):
             c.execute("SELECT count(*) FROM mapserver.tile_cache WHERE 'health' = ANY (string_to_array(layers, ','))")
             assert c.fetchone()[0] == 0
         assert requests.get(f"{base}/api/tiles/health/{z}/{x}/{y}.mvt", timeout=10).content == first.content
-    finally:
-        conn.close()
-        httpd.shutdown()
+    conn.close()
 
 
 def test_gdal_reads_a_tile_where_the_database_has_its_points(server, cur, busy_tiles, tmp_path):
