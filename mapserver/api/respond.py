@@ -33,7 +33,7 @@ def versions(slugs: Iterable[str]) -> dict[str, Published]:
 
 def make_etag(state: Any, args: Args) -> str:
     """Published version(s) + host and route (links are absolute) + normalised query + language."""
-    key = repr((request.host_url, request.path, state, args.normalized(), lang()))
+    key = repr((request.scheme, request.host, request.root_path, request.path, state, args.normalized(), lang()))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
