@@ -1,11 +1,10 @@
 """The coverage statement: for every ward, the nearest matching facility and how many lie within a radius.
 
-One statement, exact on the spheroid (WGS 84, as pyproj.Geod measures), served by the geometry GiST index
-alone. Nearest: the facility nearest in lon/lat (`<->`) lies at some geodesic distance r from the ward, so
-the geodesically nearest lies within r; the lon/lat box holding that circle (`mapserver.geodesic_box`), then
-ST_DWithin on geography, gives the candidates (r + 1 m: the spheroid test may round the farthest one out),
-and the nearest of them by exact distance (then id) wins. Count: the same box and test for the radius.
-Wards are points (their centres), as the box needs.
+One statement. Each ward takes its CANDIDATES nearest facilities from the geography GiST index (`<->` on
+geography measures on the sphere), then keeps the one nearest on the spheroid (WGS 84, as pyproj.Geod measures).
+The sphere and the spheroid order two facilities differently only when their distances differ by less than
+about 0.7 %, so the spheroid's nearest is among the sphere's first three unless three others crowd into that
+band; each extra candidate costs a deeper walk of the index, measured in benchmarks/bench_coverage.py.
 """
 
 from __future__ import annotations
@@ -14,17 +13,13 @@ from psycopg2 import sql
 
 from etl.load import table_ident
 
+CANDIDATES = 3
 CSV_COLUMNS = ("ward_code", "ward", "ward_kind", "province_code", "area_km2", "lon", "lat",
                "nearest_id", "nearest_name", "nearest_m", "within_radius")
 
 
-def _facility_filter(kind: str | None, alias: str = "f") -> sql.Composable:
-    return sql.SQL("AND {}.kind = %(kind)s").format(sql.Identifier(alias)) if kind else sql.SQL("")
-
-
-def _within(radius: sql.Composable) -> sql.Composable:
-    return sql.SQL("f.geom && mapserver.geodesic_box(w.geom, {r})"
-                   " AND ST_DWithin(f.geom::geography, w.geom::geography, {r})").format(r=radius)
+def _facility_filter(kind: str | None) -> sql.Composable:
+    return sql.SQL("AND f.kind = %(kind)s") if kind else sql.SQL("")
 
 
 def _ward_filter(province: str | None) -> sql.Composable:
@@ -38,15 +33,16 @@ def rows_query(wards_table: str, facilities_table: str, kind: str | None, provin
         " n.id AS nearest_id, n.name AS nearest_name, round(n.distance_m::numeric, 2) AS nearest_m,"
         " c.within AS within_radius"
         " FROM {wards} w"
-        " LEFT JOIN LATERAL (SELECT f.id, f.name, ST_Distance(f.geom::geography, w.geom::geography) AS distance_m"
-        "   FROM (SELECT ST_Distance(k.geom::geography, w.geom::geography) + 1 AS m FROM {facilities} k"
-        "         WHERE true {kind_k} ORDER BY k.geom <-> w.geom LIMIT 1) reach, {facilities} f"
-        "   WHERE {within_reach} {kind} ORDER BY distance_m, f.id LIMIT 1) n ON true"
-        " CROSS JOIN LATERAL (SELECT count(*) AS within FROM {facilities} f WHERE {within_radius} {kind}) c"
+        " LEFT JOIN LATERAL (SELECT cand.id, cand.name, cand.distance_m FROM ("
+        "   SELECT f.id, f.name, ST_Distance(f.geom::geography, w.geom::geography) AS distance_m"
+        "   FROM {facilities} f WHERE true {kind}"
+        "   ORDER BY f.geom::geography <-> w.geom::geography LIMIT {k}) cand"
+        "   ORDER BY cand.distance_m, cand.id LIMIT 1) n ON true"
+        " CROSS JOIN LATERAL (SELECT count(*) AS within FROM {facilities} f"
+        "   WHERE ST_DWithin(f.geom::geography, w.geom::geography, %(radius)s) {kind}) c"
         " {province}"
     ).format(wards=table_ident(wards_table), facilities=table_ident(facilities_table), kind=_facility_filter(kind),
-             kind_k=_facility_filter(kind, "k"), within_reach=_within(sql.SQL("reach.m")),
-             within_radius=_within(sql.SQL("%(radius)s")), province=_ward_filter(province))
+             k=sql.Literal(CANDIDATES), province=_ward_filter(province))
 
 
 _ORDER = sql.SQL("nearest_m DESC NULLS FIRST, ward_code")

@@ -82,10 +82,8 @@ def crosses_antimeridian(box: tuple[float, float, float, float] | None) -> bool:
 
 
 def within(radius: sql.Composable, prefix: str = "") -> sql.Composable:
-    """Geodesic radius test: the geometry GiST index finds the lon/lat box holding the circle
-    (`mapserver.geodesic_box`), ST_DWithin on geography decides. `radius` appears twice: a column, not a subquery."""
-    return sql.SQL("t.geom && mapserver.geodesic_box({pt}, {r}) AND ST_DWithin(t.geom::geography, {pt}::geography, {r})"
-                   ).format(pt=point(prefix), r=radius)
+    """Geodesic radius test served by the `(geom::geography)` GiST index."""
+    return sql.SQL("ST_DWithin(t.geom::geography, {}::geography, {})").format(point(prefix), radius)
 
 
 def where(conditions: Sequence[sql.Composable]) -> sql.Composable:
