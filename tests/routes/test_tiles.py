@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 import threading
 
+import geopandas as gpd
 import mapbox_vector_tile
 import psycopg2
 import psycopg2.sql
 import pyogrio
 import pytest
 import requests
+import shapely
 from werkzeug.serving import make_server
 
+from etl.pipeline import LoadOptions, load_file
 from etl.publish import publish
 from mapserver import create_app
 from mapserver.config import DEFAULTS
@@ -231,6 +234,33 @@ def test_the_tile_cache_is_shared_and_cleared_on_publish(fresh_db_url):
     finally:
         conn.close()
         httpd.shutdown()
+
+
+@pytest.mark.parametrize("z", [14, 16])  # clustered and plain
+def test_a_point_on_a_tile_corner_is_in_the_four_tiles_around_it(fresh_db_url, catalog, tmp_path, z):
+    _, x, y = tile_of(106.70, 10.776, z)
+    corner = tile_lonlat(0, 0, z, x, y)
+    beyond_buffer = tile_lonlat(-BUFFER - 8, EXTENT / 2, z, x, y)  # west of the tile, outside its buffer
+    frame = gpd.GeoDataFrame({"id": ["corner", "west"], "name": ["Góc", "Tây"], "kind": ["clinic"] * 2},
+                             geometry=shapely.points([corner, beyond_buffer]), crs="EPSG:4326")
+    frame.to_file(tmp_path / "edge.geojson")
+    conn = psycopg2.connect(fresh_db_url)
+    try:
+        load_file(conn, catalog["health"], tmp_path / "edge.geojson", LoadOptions(area=DEFAULTS["AREA_BBOX"]))
+    finally:
+        conn.close()
+    app = create_app({"DATABASE_URL": fresh_db_url, "TESTING": True})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        found = {}
+        for tx, ty in ((x - 1, y - 1), (x, y - 1), (x - 1, y), (x, y)):
+            r = requests.get(f"http://127.0.0.1:{httpd.server_port}/api/tiles/health/{z}/{tx}/{ty}.mvt", timeout=10)
+            found[tx, ty] = {f["properties"]["id"] for f in decode(r.content)["health"]["features"]}
+    finally:
+        httpd.shutdown()
+    assert all("corner" in ids for ids in found.values()), found
+    assert "west" in found[x - 1, y] and "west" not in found[x, y], found
 
 
 def test_gdal_reads_a_tile_where_the_database_has_its_points(server, cur, busy_tiles, tmp_path):
