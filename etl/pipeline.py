@@ -42,7 +42,7 @@ class LoadOptions:
     dry_run: bool = False
     crs: str | None = None
     source_layer: str | None = None
-    chunk_rows: int = 50_000
+    chunk_rows: int = 25_000
     keep_versions: int = 5
     actor: str = "cli"
     progress: bool | None = None  # None: show a bar when stderr is a terminal
