@@ -1,9 +1,10 @@
 """MVT statements: built once per layer (and version table), with only z, x and y bound per request.
 
-PostGIS does all the work in one statement: the `&&` test against the tile envelope turned to lon/lat
-uses the GiST index on `geom` (Web Mercator maps a lon/lat box to an axis-aligned box, so the turned
-envelope is exact), the pre-projected `geom_3857` column gives the output, so no row is transformed at
-request time; ST_AsMVT returns the finished tile bytes, and the statement also stores them in the tile cache.
+PostGIS does all the work in one statement. The GiST index on `geom` finds the rows with the tile
+envelope turned to lon/lat (Web Mercator maps an axis-aligned box to an axis-aligned box, so nothing is
+lost), `geom_3857 &&` the envelope then decides as it always did, and the pre-projected `geom_3857` gives
+the output: no row is transformed at request time, and geom_3857 needs no index of its own. ST_AsMVT
+returns the finished tile bytes, and the statement also stores them in the tile cache.
 """
 
 from __future__ import annotations
