@@ -24,7 +24,7 @@ import psycopg2
 from psycopg2 import sql
 from werkzeug.serving import make_server
 
-from etl import load
+from etl import indexes, load
 from etl.demo import generate_demo_city
 from etl.pipeline import LoadOptions, load_file
 from etl.publish import publish
@@ -79,16 +79,18 @@ def _publish_points(conn, layer, count: int) -> str:
         load.create_version_table(cur, layer, table)
         cur.execute("SELECT setseed(0.42)")
         cur.execute(sql.SQL(
-            "INSERT INTO {} (id, name, kind, address, district, phone, opening_hours, geom)"
-            " SELECT 'P' || i, 'Điểm tiêm chủng số ' || i,"
+            "INSERT INTO {} (gid, id, name, kind, address, district, phone, opening_hours, geom)"
+            " SELECT i, 'P' || i, 'Điểm tiêm chủng số ' || i,"
             " (ARRAY['hospital','clinic','commune_health_station','vaccination','pharmacy'])[1 + i %% 5],"
             " i %% 300 || ' Nguyễn Trãi, Phường ' || i %% 40 || ', Thành phố Hồ Chí Minh', 'Quận ' || i %% 24,"
             " '028 ' || lpad((i %% 100000000)::text, 8, '0'), 'Mo-Fr 07:00-17:00',"
             " ST_SetSRID(ST_MakePoint(%s + random() * %s, %s + random() * %s), 4326)"
             " FROM generate_series(1, %s) i").format(load.table_ident(table)),
             (DENSE[0], DENSE[2] - DENSE[0], DENSE[1], DENSE[3] - DENSE[1], count))
-        for stmt in load.index_statements(layer, table):
-            cur.execute(stmt)
+    conn.commit()
+    with load.sibling(conn) as other:
+        indexes.build(conn, other, layer, table)
+    with conn.cursor() as cur:
         cur.execute("INSERT INTO mapserver.layer_versions (layer_slug, version, table_name, feature_count, bbox)"
                     " VALUES (%s, %s, %s, %s, %s)", (layer.slug, version, table, count, list(DENSE)))
     conn.commit()

@@ -17,12 +17,14 @@ from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import Geod
 from vietnamadminunits import ConvertMode, ParseMode, convert_address, parse_address
 
 from etl.admin_units import wards
-from etl.report import LoadReport
+from etl.report import MAX_LISTED_WARNINGS, LoadReport
 from layers import Layer
 
 DERIVED_FIELDS = ("ward", "ward_code", "province")
@@ -72,24 +74,56 @@ def applies(layer: Layer) -> bool:
     return layer.field("address") is not None and all(layer.field(f) for f in DERIVED_FIELDS)
 
 
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())  # what str.strip() strips
+
+
+def _last_parts(addresses: pa.Array) -> list[pa.Array]:
+    """The last, second-to-last and third-to-last parts of each address, as `resolve` splits it (null if none)."""
+    parts = pc.split_pattern(addresses, ",")
+    flat = pc.utf8_trim(pc.list_flatten(parts), _SPACES)
+    kept = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    counts = np.bincount(pc.list_parent_indices(parts).to_numpy()[kept], minlength=len(addresses))
+    ends, flat = np.cumsum(counts), flat.filter(pa.array(kept))
+    return [pc.take(flat, pa.array(ends - k, mask=counts < k)) for k in (1, 2, 3)]
+
+
+def _lookup_keys(addresses: pd.Series) -> pa.Array:
+    """Per row, the tail of its address that `resolve` reads, so that rows in one ward share one lookup.
+
+    The 2025 form is read from its last two parts, the old form from its last three; an address without two
+    parts keys as "" (resolve says why); a missing address stays missing.
+    """
+    text = pa.array(addresses, type=pa.string(), from_pandas=True)
+    last, second, third = _last_parts(text)
+    seconds = pc.dictionary_encode(second)
+    new_form = pa.array([bool(_WARD_PREFIX.match(_fold(p))) for p in seconds.dictionary.to_pylist()], pa.bool_())
+    keys = pc.if_else(pc.fill_null(pc.take(new_form, seconds.indices), False),
+                      pc.binary_join_element_wise(second, last, ", "),
+                      pc.binary_join_element_wise(pc.fill_null(third, ""), second, last, ", "))
+    keys = pc.if_else(pc.is_null(second), "", keys)
+    return pc.if_else(pc.is_valid(text), keys, pa.scalar(None, pa.string()))
+
+
 def normalise(frame: pd.DataFrame, layer: Layer, report: LoadReport, first_row: int, distance_factor: float
               ) -> pd.DataFrame:
     """Fill ward, ward_code and province from each row's address; report what could not be read or looks wrong."""
     if frame.empty or not applies(layer):
         return frame
     frame = frame.copy()
-    resolved = frame["address"].map(lambda a: resolve(a) if isinstance(a, str) else None)
+    keys = pc.dictionary_encode(_lookup_keys(frame["address"]))
+    outcomes = [resolve(k) for k in keys.dictionary.to_pylist()] + [None]  # a missing address takes the last
+    codes = pc.fill_null(keys.indices, len(outcomes) - 1).to_numpy()
+    resolved = np.array([isinstance(o, Resolved) for o in outcomes])[codes]
+    unread = np.array([isinstance(o, str) for o in outcomes])[codes]
     rows = frame.index.to_numpy() + first_row
-    for row, address, result in zip(rows, frame["address"], resolved, strict=True):
-        if isinstance(result, str):
-            report.address_issue(int(row), address, result)
-        elif result is not None:
-            report.addresses_normalised += 1
-            report.addresses_converted += result.converted
-    found = resolved.map(lambda r: isinstance(r, Resolved))
+    at = np.flatnonzero(unread)
+    report.addresses_not_understood(rows[at], (frame["address"].iat[i] for i in at), (outcomes[c] for c in codes[at]))
+    report.addresses_normalised += int(resolved.sum())
+    report.addresses_converted += int(np.array([getattr(o, "converted", False) for o in outcomes])[codes].sum())
     for name in DERIVED_FIELDS:
-        frame.loc[found, name] = resolved[found].map(lambda r, n=name: getattr(r, n))
-    _check_distance(frame.loc[found], rows[found.to_numpy()], report, distance_factor)
+        values = np.array([getattr(o, name, None) for o in outcomes], dtype=object)[codes]
+        frame.loc[resolved, name] = values[resolved]
+    _check_distance(frame.loc[resolved], rows[resolved], report, distance_factor)
     return frame
 
 
@@ -102,7 +136,7 @@ def _check_distance(frame: pd.DataFrame, rows: np.ndarray, report: LoadReport, f
     lon, lat = shapely.get_x(points), shapely.get_y(points)
     _, _, metres = _GEOD.inv(lon, lat, ward["lon"].to_numpy(), ward["lat"].to_numpy())
     limit = factor * np.sqrt(ward["area_km2"].fillna(1.0).to_numpy() / math.pi) * 1000.0
-    for i in np.flatnonzero(metres > limit):
+    for i in np.flatnonzero(metres > limit)[:MAX_LISTED_WARNINGS]:
         report.warn(f"row {int(rows[i])}: the point is {metres[i] / 1000:.1f} km from the centroid of "
                     f"{frame['ward'].iloc[i]} ({frame['ward_code'].iloc[i]}), more than {limit[i] / 1000:.1f} km / "
                     f"điểm cách tâm {frame['ward'].iloc[i]} {metres[i] / 1000:.1f} km")

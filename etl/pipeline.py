@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,10 +17,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import shapely
 from tqdm import tqdm
 
-from etl import address, gtfs, load, sources
+from etl import address, gtfs, indexes, load, sources, unfinished
 from etl import crs as crs_mod
 from etl import encoding as encoding_mod
 from etl import publish as publish_mod
@@ -30,6 +32,8 @@ from etl.report import LoadReport
 from etl.validate import SeenIds, column_map, near_duplicates, validate_batch
 from layers import Layer
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class LoadOptions:
@@ -38,7 +42,7 @@ class LoadOptions:
     dry_run: bool = False
     crs: str | None = None
     source_layer: str | None = None
-    chunk_rows: int = 50_000
+    chunk_rows: int = 25_000
     keep_versions: int = 5
     actor: str = "cli"
     progress: bool | None = None  # None: show a bar when stderr is a terminal
@@ -82,6 +86,7 @@ def load_file(conn, layer: Layer, path: Path, options: LoadOptions) -> LoadRepor
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (load.LOCK_CLASS, layer.slug))
     try:
+        unfinished.drop(conn, layer.slug)
         _load_version(conn, layer, path, options, report)
         if report.version is not None and options.publish:
             publish_mod.publish(conn, layer.slug, report.version)
@@ -125,40 +130,69 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
         report.crs_in = crs_mod.describe(source_crs)
         mapping = column_map(layer, info.fields, path.name)
         text_fix = encoding_mod.declared_fix(options.encoding)
-        with conn.cursor() as cur:
-            version = load.next_version(cur, layer)
-            table_name = layer.version_table(version)
-            if not options.dry_run:
-                load.create_version_table(cur, layer, table_name)
-            copy = None if options.dry_run else partial(load.copy_rows, cur, layer, table_name)
-            _stream(batches, info.feature_count, layer, mapping, text_fix, source_crs, options, report, copy,
-                    path.name)
+        stream = partial(_stream, batches, info.feature_count, layer, mapping, text_fix, source_crs, options, report,
+                         source=path.name)
+        if options.dry_run:
+            stream(None)
             _refuse_if_nothing(report, path)
-            if options.dry_run:
-                conn.rollback()
-                return
-            indexing = time.monotonic()
-            for stmt in load.index_statements(layer, table_name):
-                cur.execute(stmt)
-            report.seconds_indexing = round(time.monotonic() - indexing, 3)
-            cur.execute(
-                "INSERT INTO mapserver.layer_versions (layer_slug, version, table_name, status, feature_count, bbox,"
-                " source_name, source_sha256, report, created_by) VALUES (%s, %s, %s, 'ready', %s, %s, %s, %s, %s, %s)",
-                (layer.slug, version, table_name, report.rows_loaded, report.bbox, path.name, file_sha256(path),
-                 json.dumps(report.to_dict(), ensure_ascii=False), options.actor))
-        report.version = version
-        conn.commit()
+            return
+        version = _create_version_table(conn, layer)
+        try:
+            with load.sibling(conn) as other:
+                with load.ParallelCopy([conn, other], layer, layer.version_table(version)) as copy:
+                    stream(copy)
+                _refuse_if_nothing(report, path)
+                _index_and_record(conn, other, layer, path, options, report, version)
+        except BaseException:
+            conn.rollback()
+            _drop_unfinished(conn, layer)
+            raise
+
+
+def _create_version_table(conn, layer: Layer) -> int:
+    """The new version's empty table, committed (recorded as unfinished) so that two sessions can fill and index it;
+    no reader reaches it before it is published."""
+    with conn.cursor() as cur:
+        version = load.next_version(cur, layer)
+        unfinished.begin(cur, layer.slug, version, layer.version_table(version))
+        load.create_version_table(cur, layer, layer.version_table(version))
+    conn.commit()
+    return version
+
+
+def _index_and_record(conn, other, layer: Layer, path: Path, options: LoadOptions, report: LoadReport,
+                      version: int) -> None:
+    """Index the filled table (in both sessions) and record it as a version."""
+    table_name = layer.version_table(version)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="checksum") as hasher:
+        checksum = hasher.submit(file_sha256, path)  # while PostgreSQL builds the indexes
+        indexing = time.monotonic()
+        indexes.build(conn, other, layer, table_name)
+        report.seconds_indexing = round(time.monotonic() - indexing, 3)
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO mapserver.layer_versions (layer_slug, version, table_name, status, feature_count, bbox,"
+            " source_name, source_sha256, report, created_by) VALUES (%s, %s, %s, 'ready', %s, %s, %s, %s, %s, %s)",
+            (layer.slug, version, table_name, report.rows_loaded, report.bbox, path.name, checksum.result(),
+             json.dumps(report.to_dict(), ensure_ascii=False), options.actor))
+        unfinished.finish(cur, layer.slug, version)
+    conn.commit()
+    report.version = version
+
+
+def _drop_unfinished(conn, layer: Layer) -> None:
+    try:
+        unfinished.drop(conn, layer.slug)
+    except psycopg2.Error as exc:  # connection lost: the record stays, the next load or `db migrate` drops it
+        log.warning("could not drop the unfinished version of %s: %s", layer.slug, exc)
 
 
 def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], text_fix, source_crs,
-            options: LoadOptions, report: LoadReport, copy, source: str) -> None:
-    """Fix text, reproject and validate each chunk while the previous one is COPYed (one chunk in flight:
-    PostgreSQL parses rows on its own core while Python prepares the next chunk; memory stays two chunks)."""
+            options: LoadOptions, report: LoadReport, copy: load.ParallelCopy | None, source: str) -> None:
+    """Fix text, reproject and validate each chunk while the previous ones are COPYed (`copy` None: a dry run)."""
     seen = SeenIds()
     show = sys.stderr.isatty() if options.progress is None else options.progress
-    with tqdm(total=total or None, unit=" rows", disable=not show, desc=layer.slug) as bar, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy") as copier:
-        pending: Future | None = None
+    with tqdm(total=total or None, unit=" rows", disable=not show, desc=layer.slug) as bar:
         for batch in batches:
             if text_fix is None:
                 text_fix = encoding_mod.detect(batch.attributes)
@@ -175,12 +209,12 @@ def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], t
             if copy is None:
                 report.rows_loaded += len(frame)
             else:
-                report.rows_loaded += pending.result() if pending else 0
-                pending = copier.submit(copy, frame)
+                copy.put(frame, batch.first_row)
             bar.update(len(batch.attributes))
             if options.on_progress:
                 options.on_progress(report.rows_read, total or 0)
-        report.rows_loaded += pending.result() if pending else 0
+    if copy is not None:
+        report.rows_loaded = copy.finish()
 
 
 def _inner_layer(readable: Path, source_layer: str | None) -> str | None:

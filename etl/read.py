@@ -103,7 +103,7 @@ def _shapefile_fallback_encoding(shp: Path) -> str | None:
 
 
 @contextmanager
-def open_source(path: Path, *, layer: str | None = None, batch_rows: int = 50_000, encoding: str | None = None):
+def open_source(path: Path, *, layer: str | None = None, batch_rows: int = 25_000, encoding: str | None = None):
     """Yield (SourceInfo, iterator of Batch) for one layer of a file GDAL can read (every folder of a KML)."""
     path = Path(path)
     layers = _pick_layers(path, layer)

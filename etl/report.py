@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 
 MAX_LISTED_REJECTIONS = 1000  # beyond this only the count grows; the report stays readable
 MAX_LISTED_WARNINGS = 200
@@ -71,10 +73,12 @@ class LoadReport:
         if len(self.near_duplicate_pairs) < MAX_LISTED_WARNINGS:
             self.near_duplicate_pairs.append(NearDuplicate(row, other_row, name, round(metres, 2)))
 
-    def address_issue(self, row: int, address: str, reason: str) -> None:
-        self.addresses_unparsed += 1
-        if len(self.address_issues) < MAX_LISTED_REJECTIONS:
-            self.address_issues.append(AddressIssue(row, address, reason))
+    def addresses_not_understood(self, rows: Sequence[int], addresses: Iterable[str], reasons: Iterable[str]) -> None:
+        """Count every such row; list the first ones (only those are built: a file may have a million)."""
+        self.addresses_unparsed += len(rows)
+        room = max(MAX_LISTED_REJECTIONS - len(self.address_issues), 0)
+        self.address_issues += [AddressIssue(int(row), address, reason) for row, address, reason
+                                in islice(zip(rows, addresses, reasons, strict=True), room)]
 
     def warn(self, message: str) -> None:
         if len(self.warnings) < MAX_LISTED_WARNINGS:

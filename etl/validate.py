@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -31,10 +33,22 @@ def column_map(layer: Layer, columns: list[str], source: str) -> dict[str, str]:
     return mapping
 
 
+def _is_nfc(text: pa.Array) -> bool:
+    """Whether every value is NFC already, from one quick check over the column's bytes.
+
+    A cut through NFC text leaves NFC text, so NFC bytes mean NFC values; files are nearly always NFC,
+    and normalising a column that is costs more than the rest of its validation.
+    """
+    data = text.buffers()[2]
+    return data is None or unicodedata.is_normalized("NFC", data.to_pybytes().decode("utf-8", "replace"))
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Trimmed NFC text with empty as missing, vectorised on Arrow strings (the hot loop of a large load)."""
     text = pa.array(values.astype("str"), type=pa.string(), from_pandas=True)
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(text, form="NFC"))
+    if not _is_nfc(text):
+        text = pc.utf8_normalize(text, form="NFC")
+    text = pc.utf8_trim_whitespace(text)
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
     return pd.Series(text, dtype="str", index=values.index)
 
@@ -122,8 +136,9 @@ def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tu
     ok &= inside
     frame = pd.DataFrame(index=batch.attributes.index)
     frame["id"] = _ids(batch, mapping, layer, rows)
+    absent = pd.Series(None, index=frame.index, dtype="str")
     for fld in layer.fields:
-        source = batch.attributes[mapping[fld.name]] if fld.name in mapping else pd.Series(None, index=frame.index)
+        source = batch.attributes[mapping[fld.name]] if fld.name in mapping else absent
         frame[fld.name], bad = _coerce(source, fld)
         for i in np.flatnonzero(ok & bad.to_numpy()):
             report.reject(int(rows[i]), fld.name, f"not a valid {fld.type}: {source.iloc[i]!r}")
@@ -140,31 +155,43 @@ def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tu
 
 
 def near_duplicates(frame: pd.DataFrame, first_row: int, metres: float, report: LoadReport) -> None:
-    """Warn about rows with the same name closer than `metres` (in one chunk: the whole of a usual agency file)."""
+    """Warn about rows with the same name closer than `metres` (in one chunk: the whole of a usual agency file).
+
+    Names compare trimmed and lower-cased; only rows whose name occurs twice are looked at spatially.
+    """
     if "name" not in frame or len(frame) < 2 or metres <= 0:
         return
-    geoms = frame["geom"].to_numpy()
+    names = pc.utf8_trim_whitespace(pc.utf8_lower(pa.array(frame["name"], type=pa.string(), from_pandas=True)))
+    codes = pc.fill_null(pc.dictionary_encode(pc.if_else(pc.equal(names, ""), None, names)).indices, -1).to_numpy()
+    named = codes >= 0
+    candidates = np.flatnonzero(named & (np.bincount(codes[named], minlength=1)[np.maximum(codes, 0)] > 1))
+    if len(candidates) < 2:
+        return
+    geoms = frame["geom"].to_numpy()[candidates]
     points = geoms if (shapely.get_type_id(geoms) == 0).all() else shapely.point_on_surface(geoms)
     x, y = shapely.get_x(points), shapely.get_y(points)
     metres_per_degree = 111_320.0
     reach = metres / (metres_per_degree * max(np.cos(np.radians(np.abs(y).max())), 0.01))
     left, right = shapely.STRtree(points).query(points, predicate="dwithin", distance=reach)
-    pairs = left < right
+    pairs = (left < right) & (codes[candidates[left]] == codes[candidates[right]])
     left, right = left[pairs], right[pairs]
-    names = frame["name"].fillna("").str.casefold().str.strip().to_numpy()
     dx = (x[left] - x[right]) * metres_per_degree * np.cos(np.radians(y[left]))
     distance = np.hypot(dx, (y[left] - y[right]) * metres_per_degree)
-    close = (names[left] == names[right]) & (names[left] != "") & (distance <= metres)
-    rows = frame.index.to_numpy() + first_row
+    close = distance <= metres
+    rows = frame.index.to_numpy()[candidates] + first_row
     for i, j, d in zip(left[close], right[close], distance[close], strict=True):
-        report.near_duplicate(int(rows[i]), int(rows[j]), str(frame["name"].iloc[i]), float(d))
+        report.near_duplicate(int(rows[i]), int(rows[j]), str(frame["name"].iloc[candidates[i]]), float(d))
 
 
 def _ids(batch: Batch, mapping: dict[str, str], layer: Layer, rows: np.ndarray) -> pd.Series:
-    if layer.id_field in mapping:
-        ids = _text(batch.attributes[mapping[layer.id_field]])
-        return ids.where(ids.notna(), pd.Series([f"row-{r}" for r in rows], index=ids.index))
-    return pd.Series([f"row-{r}" for r in rows], index=batch.attributes.index)
+    """Each row's id from the file, or "row-N" (its row number) where it has none."""
+    ids = _text(batch.attributes[mapping[layer.id_field]]) if layer.id_field in mapping else None
+    if ids is not None and not ids.isna().any():
+        return ids
+    numbered = pc.binary_join_element_wise("row-", pc.cast(pa.array(rows), pa.string()), "")
+    if ids is not None:
+        numbered = pc.coalesce(pa.array(ids, type=pa.string(), from_pandas=True), numbered)
+    return pd.Series(numbered, dtype="str", index=batch.attributes.index)
 
 
 class SeenIds:

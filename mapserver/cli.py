@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from etl import unfinished
 from etl.cli import demo_group, etl_group, layers_group, wards_group
 from mapserver import create_app
 from mapserver.agency.cli import agencies_group, audit_command, demo_accounts, tokens_group, users_group, worker_command
@@ -27,16 +28,19 @@ def db_group() -> None:
 @db_group.command("migrate")
 @with_appcontext
 def db_migrate() -> None:
-    """Apply pending migrations in sql/ and sync the layer catalog."""
+    """Apply pending migrations in sql/, sync the layer catalog, drop the tables of crashed loads."""
     conn = connect(database_url(current_app.config), application_name="mapserver-migrate")
     try:
         applied = apply_migrations(conn)
         sync_catalog(conn, current_app.extensions["mapserver.catalog"])
+        abandoned = unfinished.drop_abandoned(conn)
     except MigrationError as err:
         raise click.ClickException(str(err)) from err
     finally:
         conn.close()
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
+    for slug, versions in abandoned.items():
+        click.echo(f"dropped the unfinished load(s) of {slug}: version(s) {', '.join(map(str, versions))}")
 
 
 cli.add_command(etl_group)

@@ -1,8 +1,10 @@
 """MVT statements: built once per layer (and version table), with only z, x and y bound per request.
 
-PostGIS does all the work in one statement: the `&&` test against the tile envelope uses the
-GiST index on the pre-projected `geom_3857` column, so no row is transformed at request time;
-ST_AsMVT returns the finished tile bytes, and the statement also stores them in the tile cache.
+PostGIS does all the work in one statement. The GiST index on `geom` finds the rows with the tile
+envelope turned to lon/lat (Web Mercator maps an axis-aligned box to an axis-aligned box, so nothing is
+lost), `geom_3857 &&` the envelope then decides as it always did, and the pre-projected `geom_3857` gives
+the output: no row is transformed at request time, and geom_3857 needs no index of its own. ST_AsMVT
+returns the finished tile bytes, and the statement also stores them in the tile cache.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from layers import Layer
 log = logging.getLogger(__name__)
 WORLD_M = 40075016.68557849  # width of the EPSG:3857 square, in metres
 MAX_ZOOM = 22
+# Degrees added around the lon/lat envelope: more than the float rounding of `geom_3857 &&` (2 m at most),
+# so the exact `geom_3857 &&` test that follows keeps the same rows it always kept.
+LONLAT_SLACK = 1e-4
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,13 @@ def _envelope(margin: sql.Composable | None = None) -> sql.Composable:
     return sql.SQL("ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {})").format(margin)
 
 
+def _in_tile(alias: str, margin: sql.Composable) -> sql.Composable:
+    """Rows in the tile plus its buffer: the index finds them by lon/lat, the Mercator envelope decides."""
+    envelope = _envelope(margin)
+    return sql.SQL("{a}.geom && ST_Expand(ST_Transform({env}, 4326), {slack}) AND {a}.geom_3857 && {env}").format(
+        a=sql.Identifier(alias), env=envelope, slack=sql.Literal(LONLAT_SLACK))
+
+
 def _cell_size(divisor: int) -> sql.Composable:
     """A length in metres: the tile's width at the requested zoom divided by `divisor`."""
     return sql.SQL("({} / 2 ^ %(z)s / {})").format(sql.Literal(WORLD_M), sql.Literal(divisor))
@@ -69,11 +81,11 @@ def _properties(layer: Layer, alias: str) -> sql.Composable:
 
 
 def _warn_without_index(cur, table_name: str) -> None:
-    """Without the GiST index on geom_3857 every tile scans the whole table: say so once."""
+    """Without the GiST index on geom every tile scans the whole table: say so once."""
     cur.execute("SELECT 1 FROM pg_indexes WHERE schemaname = 'layer_data' AND tablename = %s"
-                " AND indexdef LIKE '%%USING gist (geom_3857)%%'", (table_name,))
+                " AND indexdef LIKE '%%USING gist (geom)%%'", (table_name,))
     if cur.fetchone() is None:
-        log.warning("layer_data.%s has no GiST index on geom_3857: its tiles will scan the whole table", table_name)
+        log.warning("layer_data.%s has no GiST index on geom: its tiles will scan the whole table", table_name)
 
 
 class LayerTiles:
@@ -121,9 +133,9 @@ class LayerTiles:
 
     def _plain(self, table: sql.Composable) -> sql.Composable:
         return self._mvt(sql.SQL(
-            "SELECT {geom} AS geom, t.gid, {props} FROM {table} t WHERE t.geom_3857 && {envelope}"
+            "SELECT {geom} AS geom, t.gid, {props} FROM {table} t WHERE {in_tile}"
         ).format(geom=self._geom(), props=_properties(self.layer, "t"), table=table,
-                 envelope=_envelope(self._margin())))
+                 in_tile=_in_tile("t", self._margin())))
 
     def _clustered(self, table: sql.Composable) -> sql.Composable:
         # Cells are aligned on the world grid, not on the tile, so two neighbouring tiles agree on
@@ -136,10 +148,10 @@ class LayerTiles:
             " SELECT DISTINCT ON (s.cx, s.cy) s.*, count(*) OVER (PARTITION BY s.cx, s.cy ORDER BY s.gid"
             "  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)::integer AS count FROM ("
             "  SELECT r.*, floor(ST_X(r.geom_3857) / {cell}) AS cx, floor(ST_Y(r.geom_3857) / {cell}) AS cy"
-            "  FROM {table} r WHERE r.geom_3857 && {envelope}) s"
+            "  FROM {table} r WHERE {in_tile}) s"
             " ORDER BY s.cx, s.cy, s.gid) t"
         ).format(geom=self._geom(), props=_properties(self.layer, "t"), table=table,
-                 envelope=_envelope(self._margin()), cell=cell))
+                 in_tile=_in_tile("r", self._margin()), cell=cell))
 
 
 def tile_statement(parts: list[sql.Composable], store: bool) -> sql.Composable:

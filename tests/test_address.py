@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import pandas as pd
 import psycopg2
 import pytest
 import shapely
 
+from etl.address import _lookup_keys, resolve
 from etl.pipeline import LoadOptions, load_file
 from mapserver.config import DEFAULTS
 from tests.test_cli import _run
@@ -77,6 +79,22 @@ def awkward_file(tmp_path):
     path = tmp_path / "clinics.geojson"
     frame.to_file(path, driver="GeoJSON", engine="pyogrio")
     return path
+
+
+@pytest.mark.parametrize("address", [
+    "12 Lê Lợi, Phường Sài Gòn, Thành phố Hồ Chí Minh", "5 Pasteur, P. Bến Nghé, Q.1, TP.HCM", "gần chợ", "",
+    " , , ", "a,b", "x, P. Bến Nghé,\u00a0Q.1 ,  TP.HCM  ", ", ,Phường Sài Gòn,, ,TP HCM,",
+    "số 1,,, Xã Bình Chánh , TP.HCM", "\u3000Q.1\u3000,\u3000TP.HCM", "Phường 12, Quận 5, TP.HCM", "1,2,3,4,5,6"])
+def test_an_address_is_looked_up_by_the_tail_resolve_reads(address):
+    key = _lookup_keys(pd.Series([address], dtype="str"))[0].as_py()
+    assert resolve(key) == resolve(address)
+
+
+def test_addresses_in_one_ward_share_one_lookup():
+    keys = _lookup_keys(pd.Series(["12 Lê Lợi, Phường Sài Gòn, TP HCM", "5 Pasteur,Phường Sài Gòn , TP HCM", None,
+                                   "1 Hai Bà Trưng, P. Bến Nghé, Q.1, TP.HCM", "9 Đồng Khởi, P. Bến Nghé, Q.1, TP.HCM"],
+                                  dtype="str")).to_pylist()
+    assert keys[0] == keys[1] and keys[2] is None and keys[3] == keys[4] != keys[0]
 
 
 def _load(fresh_db_url, catalog, path, **options):

@@ -38,7 +38,11 @@ def test_version_tables_have_their_indexes_and_a_3857_column(conn, slug):
     with conn.cursor() as cur:
         cur.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'layer_data' AND tablename = %s", (table,))
         defs = " ".join(r[0] for r in cur.fetchall())
-        assert "gist (geom)" in defs and "gist (geom_3857)" in defs and "gin_trgm_ops" in defs
+        assert "gist (geom)" in defs and "gist (((geom)::geography))" in defs and "gin_trgm_ops" in defs
+        assert "geom_3857)" not in defs  # tiles find their rows through gist (geom)
+        cur.execute("SELECT contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                    "AND contype IN ('p', 'u') ORDER BY contype", (f"layer_data.{table}",))
+        assert cur.fetchall() == [("p", "PRIMARY KEY (gid)"), ("u", "UNIQUE (id)")]
         cur.execute(f"SELECT count(*) FROM layer_data.{table} "
                     "WHERE NOT ST_Equals(geom_3857, ST_Transform(geom, 3857)) OR ST_SRID(geom) <> 4326")
         assert cur.fetchone()[0] == 0

@@ -58,6 +58,18 @@ def published(conn, slug: str) -> tuple:
     return version, rows
 
 
+def leftovers(conn, slug: str) -> tuple[list[str], list[tuple]]:
+    """The layer's version tables that exist and its unfinished loads: what a failed load must not add to."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'layer_data' AND tablename LIKE %s "
+                    "ORDER BY tablename", (slug.replace("_", "\\_") + "\\_v%",))
+        tables = [t for (t,) in cur.fetchall()]
+        cur.execute("SELECT version, table_name FROM mapserver.unfinished_loads WHERE layer_slug = %s", (slug,))
+        unfinished = cur.fetchall()
+    conn.rollback()
+    return tables, unfinished
+
+
 def rows_of(conn, slug: str, columns: str = "id, name", order_by: str = "gid") -> list[tuple]:
     """The published rows of a layer (table name from the catalog row, not from a request)."""
     with conn.cursor() as cur:

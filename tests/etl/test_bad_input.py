@@ -17,7 +17,7 @@ from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file
 from mapserver.config import DEFAULTS
-from tests.etl.conftest import published
+from tests.etl.conftest import leftovers, published
 
 AREA = DEFAULTS["AREA_BBOX"]
 MAPSERVER = str(Path(sys.executable).with_name("mapserver"))
@@ -30,11 +30,11 @@ def _health(tmp_path: Path, n: int = 3, geometry=None) -> gpd.GeoDataFrame:
 
 
 def _refused(db, catalog, path: Path, **options) -> LoadRefused:
-    """Load `path` into `health`, expect a refusal, and check the published layer did not move."""
-    before = published(db, "health")
+    """Load `path` into `health`, expect a refusal, and check the published layer did not move nor a table stay."""
+    before = published(db, "health"), leftovers(db, "health")
     with pytest.raises(LoadRefused) as info:
         load_file(db, catalog["health"], path, LoadOptions(area=AREA, **options))
-    assert published(db, "health") == before
+    assert (published(db, "health"), leftovers(db, "health")) == before
     assert info.value.source == path.name and info.value.vi and info.value.en
     return info.value
 
@@ -146,6 +146,15 @@ def test_no_crs_and_coordinates_that_are_not_lon_lat_in_vietnam(db, catalog, tmp
     path.write_text("id,name,kind,x,y\nh1,Trạm y tế,clinic,686000,1190000\n", encoding="utf-8")
     err = _refused(db, catalog, path)
     assert "declares no coordinate system" in err.en and "--crs" in err.en and "EPSG:3405" in err.en
+
+
+def test_a_refusal_in_a_later_chunk_drops_the_rows_already_copied(db, catalog, tmp_path):
+    path = tmp_path / "health.csv"
+    rows = [f"h{i},Trạm y tế {i},clinic,{106.70 + i / 100},10.78" for i in range(4)]
+    rows.append("h9,Trạm y tế 9,clinic,686000,1190000")
+    path.write_text("id,name,kind,x,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    err = _refused(db, catalog, path, chunk_rows=2)  # chunks 1 and 2 are COPYed before chunk 3 is refused
+    assert "declares no coordinate system" in err.en
 
 
 def test_csv_without_recognisable_coordinate_columns(db, catalog, tmp_path):

@@ -80,7 +80,7 @@ def test_geopackage_with_several_layers_lists_them_and_loads_the_chosen_one(db, 
 
 def test_near_duplicates_are_reported_not_rejected(db, catalog, tmp_path):
     frame = _health(4)
-    frame.loc[3, "name"] = frame.loc[0, "name"]
+    frame.loc[3, "name"] = frame.loc[0, "name"].upper()  # names compare ignoring case
     frame.loc[3, "geometry"] = shapely.Point(106.70002, 10.78001)  # ~2.5 m from row 1
     frame.loc[2, "name"] = frame.loc[1, "name"]  # same name, but 1 km away
     path = tmp_path / "health.geojson"

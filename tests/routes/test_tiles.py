@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import mapbox_vector_tile
 import psycopg2
 import psycopg2.sql
 import pyogrio
 import pytest
 import requests
+import shapely
 
+from etl.pipeline import LoadOptions, load_file
 from etl.publish import publish
 from mapserver import create_app
 from mapserver.config import DEFAULTS
@@ -227,6 +230,28 @@ def test_the_tile_cache_is_shared_and_cleared_on_publish(fresh_db_url):
     conn.close()
 
 
+@pytest.mark.parametrize("z", [14, 16])  # clustered and plain
+def test_a_point_on_a_tile_corner_is_in_the_four_tiles_around_it(fresh_db_url, catalog, tmp_path, z):
+    _, x, y = tile_of(106.70, 10.776, z)
+    corner = tile_lonlat(0, 0, z, x, y)
+    beyond_buffer = tile_lonlat(-BUFFER - 8, EXTENT / 2, z, x, y)  # west of the tile, outside its buffer
+    frame = gpd.GeoDataFrame({"id": ["corner", "west"], "name": ["Góc", "Tây"], "kind": ["clinic"] * 2},
+                             geometry=shapely.points([corner, beyond_buffer]), crs="EPSG:4326")
+    frame.to_file(tmp_path / "edge.geojson")
+    conn = psycopg2.connect(fresh_db_url)
+    try:
+        load_file(conn, catalog["health"], tmp_path / "edge.geojson", LoadOptions(area=DEFAULTS["AREA_BBOX"]))
+    finally:
+        conn.close()
+    found = {}
+    with serving(create_app({"DATABASE_URL": fresh_db_url, "TESTING": True})) as base:
+        for tx, ty in ((x - 1, y - 1), (x, y - 1), (x - 1, y), (x, y)):
+            r = requests.get(f"{base}/api/tiles/health/{z}/{tx}/{ty}.mvt", timeout=10)
+            found[tx, ty] = {f["properties"]["id"] for f in decode(r.content)["health"]["features"]}
+    assert all("corner" in ids for ids in found.values()), found
+    assert "west" in found[x - 1, y] and "west" not in found[x, y], found
+
+
 def test_gdal_reads_a_tile_where_the_database_has_its_points(server, cur, busy_tiles, tmp_path):
     """GDAL's MVT driver (what QGIS and ogr2ogr use) is an independent decoder: same ids, same places."""
     z, x, y = busy_tiles[-1]
@@ -253,4 +278,4 @@ def test_the_tile_statement_uses_the_spatial_index(app, cur):
             statement = tiles.statement(cur, table, z)
             cur.execute(psycopg2.sql.SQL("EXPLAIN SELECT {}").format(statement), {"z": z, "x": 0, "y": 0})
             plan = "\n".join(row[0] for row in cur.fetchall())
-            assert f"{table}_geom_3857_idx" in plan, plan
+            assert f"{table}_geom_idx" in plan, plan  # the lon/lat GiST index: there is none on geom_3857

@@ -1,0 +1,83 @@
+"""A version table's indexes, built after the COPY by two sessions at once.
+
+PostgreSQL 15 builds each index on one core, and the trigram index alone takes about as long as all the
+others together (9 s of 19 s for 1M points), so one session builds it while a second builds the rest.
+A session sees only committed tables: the load commits the table first (see etl.unfinished).
+
+The primary key and UNIQUE (id) are built as unique indexes and attached as constraints at the end:
+ALTER TABLE ... ADD PRIMARY KEY would lock the table against the other session for the whole build.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from psycopg2 import sql
+
+from etl.load import table_ident
+from layers import Layer
+
+SESSIONS = 2
+# Relative build times at 1M points (btree 0.5 s, GiST 1.6 s, geography GiST 5 s, trigram GIN 9.4 s).
+_TRIGRAM, _GEOGRAPHY, _GIST, _LIST_GIN, _BTREE = 18, 10, 3, 3, 1
+
+
+def _keys(table_name: str) -> tuple[sql.Identifier, sql.Identifier]:
+    return sql.Identifier(f"{table_name}_pkey"), sql.Identifier(f"{table_name}_id_key")
+
+
+def statements(layer: Layer, table_name: str) -> list[tuple[int, sql.Composable]]:
+    """(weight, CREATE INDEX) for the keys, the geometry (radius searches use the geography one), search
+    and every filterable field. Tiles use gist (geom) too: geom_3857 needs none (see mapserver.mvt)."""
+    table = table_ident(table_name)
+    pkey, id_key = _keys(table_name)
+    built = [
+        (_BTREE, sql.SQL("CREATE UNIQUE INDEX {} ON {} (gid)").format(pkey, table)),
+        (_BTREE, sql.SQL("CREATE UNIQUE INDEX {} ON {} (id)").format(id_key, table)),
+        (_GIST, sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(table)),
+        (_GEOGRAPHY, sql.SQL("CREATE INDEX ON {} USING gist ((geom::geography))").format(table)),
+    ]
+    if layer.searchable:
+        built.append((_TRIGRAM, sql.SQL("CREATE INDEX ON {} USING gin (search_text gin_trgm_ops)").format(table)))
+    for fld in layer.filterable:
+        method, weight = (sql.SQL("gin"), _LIST_GIN) if fld.type == "text[]" else (sql.SQL("btree"), _BTREE)
+        built.append((weight, sql.SQL("CREATE INDEX ON {} USING {} ({})").format(
+            table, method, sql.Identifier(fld.name))))
+    return built
+
+
+def share_out(weighted: list[tuple[int, sql.Composable]], sessions: int = SESSIONS) -> list[list[sql.Composable]]:
+    """Heaviest first, each to the least loaded session: the builds end close together."""
+    loads, shares = [0] * sessions, [[] for _ in range(sessions)]
+    for weight, stmt in sorted(weighted, key=lambda w: -w[0]):
+        lightest = loads.index(min(loads))
+        loads[lightest] += weight
+        shares[lightest].append(stmt)
+    return shares
+
+
+def _run(conn, stmts: list[sql.Composable]) -> None:
+    with conn.cursor() as cur:
+        for stmt in stmts:
+            cur.execute(stmt)
+    conn.commit()
+
+
+def build(conn, other, layer: Layer, table_name: str) -> None:
+    """Build the indexes in two sessions (`other`: `load.sibling`), attach the keys, ANALYZE (left to commit)."""
+    ours, theirs = share_out(statements(layer, table_name))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index") as pool:
+        other_done = pool.submit(_run, other, theirs)
+        try:
+            _run(conn, ours)
+        except BaseException:
+            other.cancel()
+            wait([other_done])
+            raise
+        other_done.result()
+    pkey, id_key = _keys(table_name)
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {},"
+                            " ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
+            table_ident(table_name), pkey, pkey, id_key, id_key))
+        cur.execute(sql.SQL("ANALYZE {}").format(table_ident(table_name)))
