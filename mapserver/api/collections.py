@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -13,9 +12,9 @@ from mapserver.api import bp
 from mapserver.api.declare import route
 from mapserver.api.filters import json_schema, openapi_params, parse_filters, parse_properties, parse_sortby
 from mapserver.api.params import BBOX, COMMON, LIMIT, OFFSET, PROPERTIES, SORTBY
-from mapserver.api.respond import GEOJSON, HTML, JSON, OPENAPI, answer, dumps, lang, link, self_links, versions
+from mapserver.api.respond import GEOJSON, HTML, JSON, OPENAPI, answer, dumps, lang, link, published_layer, self_links
 from mapserver.catalog import Published
-from mapserver.errors import FeatureNotFound, LayerNotFound
+from mapserver.errors import FeatureNotFound
 from mapserver.query.features import ItemsQuery, item_json, items_json
 from mapserver.query.state import published_now
 
@@ -27,14 +26,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 COLLECTION_ID = {"collectionId": "Collection (layer) id, from /api/collections."}
-
-
-def _published(layer: Layer, lookup: Callable[[list[str]], dict[str, Published]] = published_now) -> Published:
-    """The layer's published version; a layer with none is not (yet) a collection."""
-    published = lookup([layer.slug]).get(layer.slug)
-    if published is None:
-        raise LayerNotFound()
-    return published
 
 
 def _collection_doc(layer: Layer, published: Published) -> dict[str, Any]:
@@ -110,7 +101,7 @@ def collections(args):
        path_params=COLLECTION_ID, description="Title, description, extent (WGS84), CRS and links of one layer.")
 def collection(args, collectionId: str):
     layer = get_readable_layer(collectionId)
-    published = _published(layer)
+    published = published_layer(layer, guarded=False)
     return answer(args, published.version, "CACHE_METADATA_S", lambda: dumps(_collection_doc(layer, published)),
                   JSON, layer.title_in(lang()))
 
@@ -120,7 +111,7 @@ def collection(args, collectionId: str):
        description="JSON Schema of the properties that filter items (`?name=value`).")
 def queryables(args, collectionId: str):
     layer = get_readable_layer(collectionId)
-    published = _published(layer)
+    published = published_layer(layer, guarded=False)
 
     def produce() -> str:
         return dumps({
@@ -159,7 +150,7 @@ def items(args, collectionId: str):
     query = ItemsQuery(limit=args.limit, offset=args.offset, bbox=args.bbox,
                        filters=parse_filters(layer, args.extra), properties=parse_properties(layer, args.properties),
                        sortby=parse_sortby(layer, args.sortby))
-    published = _published(layer, versions)
+    published = published_layer(layer)
     links, next_link = _page_links(layer, query)
     return answer(args, published.version, "CACHE_FEATURES_S",
                   lambda: items_json(layer, published, query, links, next_link), GEOJSON, layer.title_in(lang()))
@@ -172,7 +163,7 @@ def item(args, collectionId: str, featureId: str):
     layer = get_readable_layer(collectionId)
     if "\x00" in featureId or len(featureId) > 1000:
         raise FeatureNotFound()
-    published = _published(layer, versions)
+    published = published_layer(layer)
     slug = {"collectionId": layer.slug, "featureId": featureId}
     links = [*self_links("api.item", GEOJSON, **slug),
              link("api.collection", "collection", JSON, layer.title_in(lang()), collectionId=layer.slug)]

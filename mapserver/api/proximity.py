@@ -7,8 +7,7 @@ from mapserver.api import bp
 from mapserver.api.declare import route
 from mapserver.api.filters import parse_filters
 from mapserver.api.params import COMMON, LAT, LAYER, LON, MAX_DISTANCE, NEAREST_LIMIT, PER_LAYER, RADIUS, WITHIN_LIMIT
-from mapserver.api.respond import GEOJSON, answer, versions
-from mapserver.errors import LayerNotFound
+from mapserver.api.respond import GEOJSON, answer, published_layer, versions
 from mapserver.query import proximity as q
 
 FILTERS = "Equality filters on the layer's filterable properties (see its queryables), e.g. `kind=vaccination`."
@@ -17,10 +16,7 @@ FILTERS = "Equality filters on the layer's filterable properties (see its querya
 def _target(args) -> q.Target:
     layer = get_readable_layer(args.layer)
     filters = parse_filters(layer, args.extra)
-    published = versions([layer.slug]).get(layer.slug)
-    if published is None:
-        raise LayerNotFound()
-    return q.Target(layer, published, filters)
+    return q.Target(layer, published_layer(layer), filters)
 
 
 @route(bp, "/nearest", summary="Nearest features", tag="proximity", media_type=GEOJSON, filters=FILTERS,

@@ -10,9 +10,10 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, g, render_template, request, url_for
 
+from layers import Layer
 from mapserver.api.declare import Args
 from mapserver.catalog import Published
-from mapserver.errors import prefers_english
+from mapserver.errors import LayerNotFound, prefers_english
 from mapserver.query.state import published_now, published_seen
 
 GEOJSON = "application/geo+json"
@@ -29,6 +30,15 @@ def versions(slugs: Iterable[str]) -> dict[str, Published]:
     """For an answer made by a guarded statement: the versions this process remembers, which the statement
     checks. A revalidation (If-None-Match) may end in a 304 that runs no statement, so it looks them up."""
     return published_now(slugs) if request.if_none_match else published_seen(slugs)
+
+
+def published_layer(layer: Layer, guarded: bool = True) -> Published:
+    """The layer's published version, or 404: a layer with none is not (yet) a collection.
+    `guarded`: a guarded statement will read it (see `versions`); otherwise it is looked up fresh."""
+    found = (versions if guarded else published_now)([layer.slug]).get(layer.slug)
+    if found is None:
+        raise LayerNotFound()
+    return found
 
 
 def make_etag(state: Any, args: Args) -> str:

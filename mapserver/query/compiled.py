@@ -1,5 +1,6 @@
 """Composed statements kept per query shape, so a request only binds its values, and the server only
-parses and plans each shape once per connection (a named prepared statement).
+receives and parses each shape once per connection (a named prepared statement; it is still planned
+for each call's values, see mapserver.db).
 
 A shape (layer table, filter names, chosen properties, sort keys, ...) always yields the same
 SQL text; values are never part of the key or the text. Derived data only: no process needs
