@@ -8,7 +8,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -27,11 +28,35 @@ def init_app(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    app.session_interface = _StaffSessions()
     csrf.init_app(app)
-    limiter.init_app(app)
-    limiter.request_filter(_read_api)
+    _init_limiter(app, (web.bp.name, api.bp.name))
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
+
+
+class _StaffSessions(SecureCookieSessionInterface):
+    """Only staff of the web area carry a session cookie: a request without one (every app client's)
+    gets an empty session without building the cookie signer."""
+
+    def open_session(self, app: Flask, request: Request):
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+def _init_limiter(app: Flask, blueprints: tuple[str, ...]) -> None:
+    """Flask-Limiter hooks into every request of the app, but only the agencies' routes carry limits
+    (the read API is bounded by statement timeouts and size limits instead): its hooks move to their
+    blueprints, so a read request runs none of them."""
+    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    app_wide = [list(registry.get(None, [])) for registry in hooks]
+    limiter.init_app(app)
+    for registry, kept in zip(hooks, app_wide, strict=True):
+        added = [f for f in registry.get(None, []) if f not in kept]
+        registry[None] = kept
+        for name in blueprints:
+            registry.setdefault(name, []).extend(added)
 
 
 def _instance_secret(instance: Path) -> str:
@@ -48,11 +73,6 @@ def _instance_secret(instance: Path) -> str:
                 fh.write(secrets.token_hex(32))
     return path.read_text().strip()
 
-
-def _read_api() -> bool:
-    """The read API carries no rate limits (statement timeouts and size limits bound each request):
-    skip the limiter's per-request bookkeeping there. The write API is another blueprint."""
-    return request.blueprint == "api"
 
 
 def client_addr() -> str | None:

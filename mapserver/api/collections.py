@@ -12,7 +12,20 @@ from mapserver.api import bp
 from mapserver.api.declare import route
 from mapserver.api.filters import json_schema, openapi_params, parse_filters, parse_properties, parse_sortby
 from mapserver.api.params import BBOX, COMMON, LIMIT, OFFSET, PROPERTIES, SORTBY
-from mapserver.api.respond import GEOJSON, HTML, JSON, OPENAPI, answer, dumps, lang, link, published_layer, self_links
+from mapserver.api.respond import (
+    GEOJSON,
+    HTML,
+    JSON,
+    OPENAPI,
+    answer,
+    dumps,
+    extend_query,
+    kept_query,
+    lang,
+    link,
+    published_layer,
+    self_links,
+)
 from mapserver.catalog import Published
 from mapserver.errors import FeatureNotFound
 from mapserver.query.features import ItemsQuery, item_json, items_json
@@ -41,7 +54,7 @@ def _collection_doc(layer: Layer, published: Published) -> dict[str, Any]:
         "links": [
             link("api.collection", "self", JSON, layer.title_in(language), **slug),
             link("api.items", "items", GEOJSON, "GeoJSON", **slug),
-            link("api.items", "items", HTML, "HTML", {"f": "html"}, **slug),
+            link("api.items", "items", HTML, "HTML", "f=html", **slug),
             link("api.queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json",
                  "Queryables", **slug),
         ],
@@ -130,13 +143,14 @@ def queryables(args, collectionId: str):
 def _page_links(layer: Layer, query: ItemsQuery) -> tuple[list[dict], dict]:
     """self/alternate, collection, prev (computed here), next (kept by SQL only when features remain)."""
     slug = {"collectionId": layer.slug}
-    kept = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
+    kept = kept_query("offset", "f")
     links = [*self_links("api.items", GEOJSON, **slug),
              link("api.collection", "collection", JSON, layer.title_in(lang()), **slug)]
     if query.offset > 0:
         links.append(link("api.items", "prev", GEOJSON, "Previous page",
-                          {**kept, "offset": max(0, query.offset - query.limit)}, **slug))
-    next_link = link("api.items", "next", GEOJSON, "Next page", {**kept, "offset": query.offset + query.limit}, **slug)
+                          extend_query(kept, offset=max(0, query.offset - query.limit)), **slug))
+    next_link = link("api.items", "next", GEOJSON, "Next page",
+                     extend_query(kept, offset=query.offset + query.limit), **slug)
     return links, next_link
 
 

@@ -96,18 +96,26 @@ def _url(endpoint: str, **values: Any) -> str:
     return built[key]
 
 
-def link(endpoint: str, rel: str, media_type: str, title: str, query: dict[str, Any] | None = None,
-         **values: Any) -> dict[str, str]:
+def link(endpoint: str, rel: str, media_type: str, title: str, query: str = "", **values: Any) -> dict[str, str]:
+    """`query`: already encoded (see `extend_query`)."""
     href = _url(endpoint, **values)
-    if query:
-        href += "?" + urlencode(query)
-    return {"href": href, "rel": rel, "type": media_type, "title": title}
+    return {"href": f"{href}?{query}" if query else href, "rel": rel, "type": media_type, "title": title}
+
+
+def kept_query(*dropped: str) -> str:
+    """This request's query string without `dropped`, encoded once for all its links."""
+    return urlencode([(k, v) for k, v in request.args.items() if k not in dropped])
+
+
+def extend_query(encoded: str, **extra: Any) -> str:
+    more = urlencode(extra)
+    return f"{encoded}&{more}" if encoded else more
 
 
 def self_links(endpoint: str, media_type: str, **values: Any) -> list[dict[str, str]]:
     """`self` in the format asked for and `alternate` in the other one."""
-    query = {k: v for k, v in request.args.items() if k != "f"}
-    html = link(endpoint, "alternate", HTML, "HTML", {**query, "f": "html"}, **values)
+    query = kept_query("f")
+    html = link(endpoint, "alternate", HTML, "HTML", extend_query(query, f="html"), **values)
     data = link(endpoint, "self", media_type, "JSON", query, **values)
     if request.args.get("f") == "html":
         html["rel"], data["rel"] = "self", "alternate"
