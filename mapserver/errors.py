@@ -104,7 +104,7 @@ def _prefers_english() -> bool:
     lang = request.args.get("lang")
     if lang in ("vi", "en"):
         return lang == "en"
-    best = request.accept_languages.best_match(["vi", "en"])
+    best = request.accept_languages.best_match(["vi", "en"]) if "Accept-Language" in request.headers else None
     return (best or current_app.config.get("DEFAULT_LANGUAGE", "vi")) == "en"
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the server and its tests need: PostgreSQL 15 + PostGIS 3, GDAL's command-line
-# tools (ogr2ogr, the speed reference; ogrinfo, an OGC API client), npm (the map page's libraries)
+# tools (ogr2ogr, the speed reference; ogrinfo, an OGC API client), npm (the map page's libraries),
+# the distribution Python's venv module,
 # Debian's Chromium (page tests) and wrk (benchmarks).
 # As root on Debian they are installed when missing; otherwise we say what to install.
 set -euo pipefail
@@ -10,6 +11,8 @@ need=()
 [ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
 command -v ogr2ogr >/dev/null || need+=(gdal-bin)
 command -v npm >/dev/null || need+=(npm)
+# The distribution's Python is the optimised one (see PYTHON in the Makefile); Debian ships its venv apart.
+if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then need+=(python3-venv); fi
 for flag in "$@"; do
     case "$flag" in
         --with-browser)  # page tests

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, current_app, g, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 
 from layers import Layer
 from mapserver.api.declare import Args
@@ -62,7 +62,7 @@ def _cache(response: Response, etag: str, max_age_key: str) -> Response:
     return response
 
 
-def answer(args: Args, state: Any, max_age_key: str, produce: Callable[[], str], media_type: str = JSON,
+def answer(args: Args, state: Any, max_age_key: str, produce: Callable[[], str | bytes], media_type: str = JSON,
            title: str = "") -> Response:
     """Run `produce` (the one SQL statement, or a small document) only when the client's copy is stale."""
     etag = make_etag(state, args)
@@ -75,7 +75,7 @@ def answer(args: Args, state: Any, max_age_key: str, produce: Callable[[], str],
     return _cache(Response(body, content_type=media_type), etag, max_age_key)
 
 
-def html_page(body: str, title: str) -> str:
+def html_page(body: str | bytes, title: str) -> str:
     """A plain page for people: the document's links as links, the document itself below."""
     doc = json.loads(body)
     links = doc.get("links", []) if isinstance(doc, dict) else []
@@ -87,13 +87,20 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+MAX_KNOWN_URLS = 4096  # Host is the client's to choose: the memo is bounded, not keyed without end
+
+
 def _url(endpoint: str, **values: Any) -> str:
-    """url_for once per request and target: a page of items links to its own URL four ways."""
-    built = g.setdefault("urls", {})
-    key = (endpoint, *sorted(values.items()))
-    if key not in built:
-        built[key] = url_for(endpoint, _external=True, **values)
-    return built[key]
+    """url_for, remembered per app, URL root and target: every page of items links to the same few URLs,
+    and building one costs more than the rest of the link."""
+    key = (request.scheme, request.host, request.root_path, endpoint, *sorted(values.items()))
+    known = current_app.extensions.setdefault("mapserver.urls", {})
+    href = known.get(key)
+    if href is None:
+        if len(known) >= MAX_KNOWN_URLS:
+            known.clear()
+        href = known[key] = url_for(endpoint, _external=True, **values)
+    return href
 
 
 def link(endpoint: str, rel: str, media_type: str, title: str, query: str = "", **values: Any) -> dict[str, str]:

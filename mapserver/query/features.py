@@ -67,13 +67,13 @@ def items_params(published: Published, query: ItemsQuery, links: list[dict], nex
     return params
 
 
-def items_json(layer: Layer, published: Published, query: ItemsQuery, links: list[dict], next_link: dict) -> str:
+def items_json(layer: Layer, published: Published, query: ItemsQuery, links: list[dict], next_link: dict) -> bytes:
     return fetch_guarded(("items", published.table_name, query.shape()),
                          lambda: items_statement(layer, published.table_name, query),
                          items_params(published, query, links, next_link), [published])
 
 
-def item_json(layer: Layer, published: Published, feature_id: str, links: list[dict]) -> str | None:
+def item_json(layer: Layer, published: Published, feature_id: str, links: list[dict]) -> bytes | None:
     """One feature by its stable `id`, or None."""
     def build() -> sql.Composable:
         return sql.SQL("SELECT {}::text FROM {} WHERE t.id = %(id)s").format(

@@ -115,20 +115,20 @@ def _run(key: tuple, build, params: dict[str, Any], targets: list[Target]) -> st
     return fetch_guarded(key, build, params, [t.published for t in targets])
 
 
-def nearest_json(target: Target, place: Place, limit: int, max_distance: float | None) -> str:
+def nearest_json(target: Target, place: Place, limit: int, max_distance: float | None) -> bytes:
     bounded = max_distance is not None
     params = {**target.params(), "lon": place.lon, "lat": place.lat, "limit": limit, "max_distance": max_distance}
     return _run(("nearest", target.shape(), bounded), lambda: nearest_statement(target, bounded), params,
                 [target])
 
 
-def nearby_json(targets: list[Target], place: Place, per_layer: int, radius: float) -> str:
+def nearby_json(targets: list[Target], place: Place, per_layer: int, radius: float) -> bytes:
     params = {"lon": place.lon, "lat": place.lat, "per_layer": per_layer, "radius": radius}
     for target in targets:
         params.update(target.params())
     return _run(("nearby", tuple(t.shape() for t in targets)), lambda: nearby_statement(targets), params, targets)
 
 
-def within_json(target: Target, place: Place, limit: int, radius: float) -> str:
+def within_json(target: Target, place: Place, limit: int, radius: float) -> bytes:
     params = {**target.params(), "lon": place.lon, "lat": place.lat, "limit": limit, "radius": radius}
     return _run(("within", target.shape()), lambda: within_statement(target), params, [target])

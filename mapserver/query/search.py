@@ -78,7 +78,7 @@ def search_statement(targets: list[SearchTarget], near: bool) -> sql.Composable:
         "ORDER BY u.tier, round(u.sim::numeric, 1) DESC, u.m, u.sim DESC, u.id LIMIT %(limit)s) s").format(union)
 
 
-def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None) -> str:
+def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None) -> bytes:
     """One statement over every target layer; the statement text is kept per (tables, near) shape."""
     params: dict[str, Any] = {"q": q, "limit": limit}
     if near:
