@@ -108,3 +108,15 @@ def test_item_by_stable_id(server):
 def test_unknown_feature_is_404(server):
     r = requests.get(f"{server}/api/collections/education/items/NO-SUCH", timeout=30)
     assert r.status_code == 404 and r.json()["code"] == "NotFound"
+
+
+def test_links_follow_each_requests_host_and_root(app):
+    """Link URLs are remembered between requests (mapserver.api.respond._url): never across hosts or roots."""
+    client = app.test_client()
+    hosts = ("maps.hcm.gov.vn", "bando.example.vn:8443", "maps.hcm.gov.vn")
+    for host, root in [(h, "") for h in hosts] + [("maps.hcm.gov.vn", "/hcm")]:
+        r = client.get("/api/collections/health/items", query_string={"limit": 2},
+                       headers={"Host": host}, environ_overrides={"SCRIPT_NAME": root})
+        assert r.status_code == 200
+        hrefs = [link["href"] for link in r.get_json()["links"]]
+        assert hrefs and all(h.startswith(f"http://{host}{root}/api/collections/health") for h in hrefs), hrefs
