@@ -74,7 +74,6 @@ def _instance_secret(instance: Path) -> str:
     return path.read_text().strip()
 
 
-
 def client_addr() -> str | None:
     return request.remote_addr
 
