@@ -96,7 +96,7 @@ def coverage(args):
         response = Response(body, mimetype="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
     else:
-        with run_query(coverage_sql.geojson_query(rows), values) as cur:
+        with run_query(coverage_sql.geojson_query(rows), values, raw_text=True) as cur:
             body = cur.fetchone()[0]
         response = Response(body, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "public, max-age=60"
