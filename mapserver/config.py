@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     # Cache-Control max-age (seconds): API metadata, and features (ETags carry the published version).
     "CACHE_METADATA_S": 300,
     "CACHE_FEATURES_S": 60,
+    # A layer version this process confirmed less than this long ago is read without re-checking the
+    # catalog in the same statement; after a publish, answers follow within this time (query/state.py).
+    "VERSION_RECHECK_S": 1.0,
     # Write path.
     "KEEP_VERSIONS": 5,
     "ETL_CHUNK_ROWS": 25_000,  # peak memory stays flat from 200k rows up (50_000: +50 MB by 1M rows)

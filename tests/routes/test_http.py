@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import requests
@@ -59,8 +60,9 @@ def test_cors_for_get_from_other_origins(server):
 
 
 @pytest.fixture
-def private_server(fresh_db_url):
-    with serving(create_app({"DATABASE_URL": fresh_db_url})) as base:
+def private_server(fresh_db_url, request):
+    """A server on its own database; `request.param` (indirect parametrisation) adds settings."""
+    with serving(create_app({"DATABASE_URL": fresh_db_url, **getattr(request, "param", {})})) as base:
         yield base, fresh_db_url
 
 
@@ -85,26 +87,64 @@ def _load(dsn: str, layer, path, keep_versions: int = 5) -> None:
         conn.close()
 
 
-@pytest.mark.parametrize("keep_versions", [5, 1], ids=["old-version-kept", "old-version-dropped"])
-def test_after_a_publish_plain_requests_answer_from_the_new_version(private_server, catalog, demo_files, tmp_path,
-                                                                     keep_versions):
-    """The server remembers which version it last read; a publish since must still show at once."""
-    base, dsn = private_server
-    few = tmp_path / "few.geojson"
-    features = requests.get(f"{base}/api/collections/health/items?limit=3", timeout=30).json()["features"]
-    few.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+def _answers(base: str, features: list[dict]) -> dict[str, requests.Response]:
     urls = {"items": f"{base}/api/collections/health/items?limit=10",
             "nearest": f"{base}/api/nearest?layer=health&lon=106.7&lat=10.78&limit=10",
             "search": f"{base}/api/search?q=benh vien&layer=health&limit=50",
             "item": f"{base}/api/collections/health/items/{features[0]['id']}"}
-    before = {name: requests.get(url, timeout=30) for name, url in urls.items()}
-    assert before["items"].json()["numberMatched"] > 3 and before["nearest"].json()["numberReturned"] == 10
+    answers = {name: requests.get(url, timeout=30) for name, url in urls.items()}
+    assert all(r.status_code == 200 for r in answers.values()), {n: r.text for n, r in answers.items()}
+    return answers
 
-    _load(dsn, catalog["health"], few, keep_versions)
-    after = {name: requests.get(url, timeout=30) for name, url in urls.items()}
-    assert all(r.status_code == 200 for r in after.values()), {n: r.text for n, r in after.items()}
+
+def _publish_three(base: str, dsn: str, layer, tmp_path, keep_versions: int) -> tuple[list[dict], dict]:
+    """Publish a version of three of the health layer's features; the answers read just before."""
+    few = tmp_path / "few.geojson"
+    features = requests.get(f"{base}/api/collections/health/items?limit=3", timeout=30).json()["features"]
+    few.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    before = _answers(base, features)
+    assert before["items"].json()["numberMatched"] > 3 and before["nearest"].json()["numberReturned"] == 10
+    _load(dsn, layer, few, keep_versions)
+    return features, before
+
+
+def _assert_new_version(after: dict, before: dict, features: list[dict]) -> None:
     assert after["items"].json()["numberMatched"] == 3
     assert after["nearest"].json()["numberReturned"] == 3
     assert {f["id"] for f in after["search"].json()["features"]} <= {f["id"] for f in features}
     assert after["item"].json()["id"] == features[0]["id"]
-    assert all(after[n].headers["ETag"] != before[n].headers["ETag"] for n in urls)
+    assert all(after[n].headers["ETag"] != before[n].headers["ETag"] for n in after)
+
+
+@pytest.mark.parametrize("private_server", [{"VERSION_RECHECK_S": 0}], indirect=True)
+def test_with_no_recheck_window_a_publish_shows_at_once(private_server, catalog, demo_files, tmp_path):
+    """Every statement checks the version it reads against the catalog."""
+    base, dsn = private_server
+    features, before = _publish_three(base, dsn, catalog["health"], tmp_path, keep_versions=5)
+    _assert_new_version(_answers(base, features), before, features)
+
+
+RECHECK_S = 4.0
+
+
+@pytest.mark.parametrize("private_server", [{"VERSION_RECHECK_S": RECHECK_S}], indirect=True)
+def test_a_publish_shows_within_the_recheck_window_and_never_as_a_mix(private_server, catalog, demo_files, tmp_path):
+    """Inside the window the server answers from the version it confirmed (whole: same bodies, same ETags);
+    once the window has passed, from the new one."""
+    base, dsn = private_server
+    started = time.monotonic()
+    features, before = _publish_three(base, dsn, catalog["health"], tmp_path, keep_versions=5)
+    inside = _answers(base, features)
+    assert time.monotonic() - started < RECHECK_S, "the load took longer than the window this test relies on"
+    assert all(inside[n].content == before[n].content and inside[n].headers["ETag"] == before[n].headers["ETag"]
+               for n in before)
+    time.sleep(max(0.0, RECHECK_S - (time.monotonic() - started)) + 0.2)
+    _assert_new_version(_answers(base, features), before, features)
+
+
+@pytest.mark.parametrize("private_server", [{"VERSION_RECHECK_S": 3600}], indirect=True)
+def test_a_pruned_version_is_never_answered_even_inside_the_window(private_server, catalog, demo_files, tmp_path):
+    """Keeping one version drops the table the server remembers: it notices and reads the new one at once."""
+    base, dsn = private_server
+    features, before = _publish_three(base, dsn, catalog["health"], tmp_path, keep_versions=1)
+    _assert_new_version(_answers(base, features), before, features)
