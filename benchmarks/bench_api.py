@@ -32,9 +32,11 @@ from etl.pipeline import LoadOptions, load_file
 from layers import load_catalog
 from mapserver.catalog import published
 from mapserver.config import DEFAULTS
+from mapserver.db import PER_CALL
 from mapserver.migrations import apply_migrations, sync_catalog
 from mapserver.query.compiled import Compiled
 from mapserver.query.features import ItemsQuery, items_params, items_statement
+from mapserver.query.proximity import PLAN as NEAREST_PLAN
 from mapserver.query.proximity import Target, nearest_statement
 from tests import pg
 
@@ -178,7 +180,8 @@ def http_load(port: int, kind: str, workdir: Path) -> tuple[float, dict[str, flo
 
 def sql_worker(dsn: str, kind: str, prepared: bool = False) -> Callable[[int], Callable[[], None]]:
     """The floor: the app's own statement text, composed once, bound and executed per call; `prepared`,
-    the same statement prepared once per connection and planned per call, as the app sends it."""
+    the same statement prepared once per connection and planned as the app has it planned (per call for
+    items, once for nearest; no JIT, as in the app's sessions)."""
     layer = load_catalog()["health"]
 
     def make(i: int) -> Callable[[], None]:
@@ -192,7 +195,7 @@ def sql_worker(dsn: str, kind: str, prepared: bool = False) -> Callable[[int], C
                 else nearest_statement(target, False)).as_string(conn)
         if prepared:
             compiled = Compiled.from_text(text)
-            cur.execute("SET plan_cache_mode = force_custom_plan")
+            cur.execute(f"SET jit = off; SET plan_cache_mode = {PER_CALL if kind == 'items' else NEAREST_PLAN}")
             cur.execute(compiled.prepare)
             text = compiled.execute
 

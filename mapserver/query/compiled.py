@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from mapserver.db import get_db
+from mapserver.db import PER_CALL, get_db
 
 log = logging.getLogger(__name__)
 MAX_SHAPES = 2048
@@ -31,9 +31,10 @@ class Compiled:
     name: str
     prepare: str  # PREPARE name AS ... with $1..$n
     execute: str  # EXECUTE name (%(a)s, ...): psycopg2 binds the values
+    plan: str = PER_CALL
 
     @classmethod
-    def from_text(cls, text: str) -> Compiled:
+    def from_text(cls, text: str, plan: str = PER_CALL) -> Compiled:
         names: list[str] = []
 
         def positional(match: re.Match) -> str:
@@ -46,17 +47,17 @@ class Compiled:
         body = _PLACEHOLDER.sub(positional, text)
         name = "q_" + hashlib.sha1(text.encode()).hexdigest()[:20]
         values = f" ({', '.join(f'%({n})s' for n in names)})" if names else ""
-        return cls(text, name, f"PREPARE {name} AS {body}", f"EXECUTE {name}{values}")
+        return cls(text, name, f"PREPARE {name} AS {body}", f"EXECUTE {name}{values}", plan)
 
 
 _compiled: dict[Hashable, Compiled] = {}
 
 
-def statement(key: Hashable, build: Callable[[], sql.Composable]) -> Compiled:
-    found = _compiled.get(key)
+def statement(key: Hashable, build: Callable[[], sql.Composable], plan: str = PER_CALL) -> Compiled:
+    found = _compiled.get((key, plan))
     if found is None:
         if len(_compiled) >= MAX_SHAPES:
             _compiled.clear()
-        found = _compiled[key] = Compiled.from_text(build().as_string(get_db()))
+        found = _compiled[(key, plan)] = Compiled.from_text(build().as_string(get_db()), plan)
         log.debug("statement for %r: %s", key, found.text)
     return found

@@ -10,6 +10,7 @@ from psycopg2 import sql
 
 from layers import Layer
 from mapserver.catalog import Published
+from mapserver.db import ONCE
 from mapserver.query import clauses as c
 from mapserver.query.state import fetch_guarded
 
@@ -68,6 +69,7 @@ def items_params(published: Published, query: ItemsQuery, links: list[dict], nex
 
 
 def items_json(layer: Layer, published: Published, query: ItemsQuery, links: list[dict], next_link: dict) -> bytes:
+    """Planned for each call's values: how many features a bbox or a filter value selects decides the plan."""
     return fetch_guarded(("items", published.table_name, query.shape()),
                          lambda: items_statement(layer, published.table_name, query),
                          items_params(published, query, links, next_link), [published])
@@ -81,4 +83,4 @@ def item_json(layer: Layer, published: Published, feature_id: str, links: list[d
             c.table(published.table_name))
 
     return fetch_guarded(("item", published.table_name), build, {"id": feature_id, "links": json.dumps(links)},
-                         [published])
+                         [published], ONCE)  # a primary-key lookup whatever the id

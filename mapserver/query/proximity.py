@@ -14,10 +14,12 @@ from psycopg2 import sql
 
 from layers import Layer
 from mapserver.catalog import Published
+from mapserver.db import ONCE
 from mapserver.query import clauses as c
 from mapserver.query.state import fetch_guarded
 
 DISTANCE = sql.SQL("round(d.m::numeric, 1)")
+PLAN = ONCE  # see _run
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ def within_statement(target: Target) -> sql.Composable:
 
 
 def _run(key: tuple, build, params: dict[str, Any], targets: list[Target]) -> str:
-    return fetch_guarded(key, build, params, [t.published for t in targets])
+    """Planned once per connection: whatever the place, radius or filter values, the plan is the same
+    (KNN order on the geometry index, then the radius on the geography index)."""
+    return fetch_guarded(key, build, params, [t.published for t in targets], PLAN)
 
 
 def nearest_json(target: Target, place: Place, limit: int, max_distance: float | None) -> bytes:

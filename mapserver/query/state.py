@@ -28,7 +28,7 @@ from flask import current_app
 from psycopg2 import sql
 
 from mapserver.catalog import PUBLISHED_SQL, Published, published_from
-from mapserver.db import read_prepared, read_query
+from mapserver.db import PER_CALL, read_prepared, read_query
 from mapserver.errors import ApiError
 from mapserver.query.compiled import Compiled, statement
 
@@ -97,15 +97,16 @@ _GUARD = sql.SQL(
 
 
 def fetch_guarded(key: Hashable, build: Callable[[], sql.Composable], params: dict[str, Any],
-                  published: list[Published]) -> Any:
+                  published: list[Published], plan: str = PER_CALL) -> Any:
     """The single value of the statement `build` makes (None without a row), read from the versions in
-    `published`: guarded unless the catalog confirmed them all within VERSION_RECHECK_S."""
+    `published`: guarded unless the catalog confirmed them all within VERSION_RECHECK_S.
+    `plan`: how the server plans it (see mapserver.db.PER_CALL)."""
     if _confirmed_recently(published):
-        row = _fetch(statement(("plain", key), build), params, published)
+        row = _fetch(statement(("plain", key), build, plan), params, published)
         return row[0] if row else None
     guard = {"guard_slugs": [p.slug for p in published], "guard_versions": [p.version for p in published]}
-    fresh, value = _fetch(statement(("guarded", key), lambda: _GUARD.format(body=build())), {**params, **guard},
-                          published)
+    fresh, value = _fetch(statement(("guarded", key), lambda: _GUARD.format(body=build()), plan),
+                          {**params, **guard}, published)
     if not fresh:
         _stale(published)
     _confirm(published)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import psycopg2.errors
 import pytest
 import requests
 
 from mapserver import create_app
-from mapserver.query.compiled import Compiled
+from mapserver.db import ONCE, PER_CALL, get_db, read_prepared
+from mapserver.query.compiled import Compiled, _compiled
 from tests.serving import serving
 
 QUERIES = [
@@ -41,18 +43,45 @@ def test_prepared_and_plain_statements_answer_the_same(both, path):
     assert a.text.replace(prepared, "") == b.text.replace(plain, "")  # links name each server
 
 
-def test_each_connection_prepares_a_statement_once_and_plans_it_per_call(both):
+def test_each_connection_prepares_a_statement_once_and_plans_it_as_declared(both):
+    """Items and search are planned for each call's values, nearest and item once per connection."""
     app, base, _ = both
-    for path in QUERIES:
+    for path in QUERIES + ["/api/collections/health/items/HC-000001"]:
         requests.get(base + path, timeout=30)
-    with app.app_context():
-        from mapserver.db import get_db
+    with app.app_context(), get_db().cursor() as cur:
+        cur.execute("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements")
+        rows = cur.fetchall()
+    plans = {c.name: c.plan for c in _compiled.values()}
+    assert rows and all(name in plans for name, _, _ in rows)
+    assert {plans[name] for name, _, _ in rows} == {PER_CALL, ONCE}
+    for name, generic, custom in rows:
+        assert (generic, custom > 0) == (0, True) if plans[name] == PER_CALL else (generic > 0, custom) == (True, 0)
 
-        with get_db().cursor() as cur:
-            cur.execute("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements")
-            rows = cur.fetchall()
-    assert rows and all(name.startswith("q_") for name, _, _ in rows)
-    assert sum(custom for _, _, custom in rows) > 0 and all(generic == 0 for _, generic, _ in rows)
+
+def test_a_failed_statement_leaves_the_session_planning_as_before(both):
+    """The plan mode is set in the same round trip as the statement: a failure rolls both back."""
+    app, _, _ = both
+    failing = Compiled.from_text("SELECT 1 / %(zero)s", ONCE)
+    with app.test_request_context("/"):
+        conn = get_db()
+        _plan_per_call(conn)  # the pooled connection may have served a nearest last
+        with pytest.raises(psycopg2.errors.DivisionByZero), read_prepared(failing, {"zero": 0}) as cur:
+            cur.fetchone()
+        with conn.cursor() as cur:
+            cur.execute("SHOW plan_cache_mode")
+            assert cur.fetchone()[0] == conn.plan_mode == PER_CALL
+        with read_prepared(failing, {"zero": 1}) as cur:
+            assert cur.fetchone()[0] == 1
+        with conn.cursor() as cur:
+            cur.execute("SHOW plan_cache_mode")
+            assert cur.fetchone()[0] == conn.plan_mode == ONCE
+
+
+def _plan_per_call(conn) -> None:
+    with conn.cursor() as cur:
+        cur.execute(f"SET plan_cache_mode = {PER_CALL}")
+    conn.commit()  # read statements run outside a transaction (mapserver.db.read_query)
+    conn.plan_mode = PER_CALL
 
 
 def test_named_placeholders_become_positions_and_percent_escapes_are_undone():
