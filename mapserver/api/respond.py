@@ -6,9 +6,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, g, render_template, request, url_for
 
 from layers import Layer
 from mapserver.api.declare import Args
@@ -41,9 +41,16 @@ def published_layer(layer: Layer, guarded: bool = True) -> Published:
     return found
 
 
+def _url_root() -> tuple[str, str, str]:
+    """(scheme, Host, script root): every absolute link, and so every ETag, depends on it. Once a request."""
+    if "url_root" not in g:
+        g.url_root = (request.scheme, request.host, request.root_path)
+    return g.url_root
+
+
 def make_etag(state: Any, args: Args) -> str:
     """Published version(s) + host and route (links are absolute) + normalised query + language."""
-    key = repr((request.scheme, request.host, request.root_path, request.path, state, args.normalized(), lang()))
+    key = repr((*_url_root(), request.path, state, args.normalized(), lang()))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -93,7 +100,7 @@ MAX_KNOWN_URLS = 4096  # Host is the client's to choose: the memo is bounded, no
 def _url(endpoint: str, **values: Any) -> str:
     """url_for, remembered per app, URL root and target: every page of items links to the same few URLs,
     and building one costs more than the rest of the link."""
-    key = (request.scheme, request.host, request.root_path, endpoint, *sorted(values.items()))
+    key = (*_url_root(), endpoint, *sorted(values.items()))
     known = current_app.extensions.setdefault("mapserver.urls", {})
     href = known.get(key)
     if href is None:
@@ -110,8 +117,10 @@ def link(endpoint: str, rel: str, media_type: str, title: str, query: str = "", 
 
 
 def kept_query(*dropped: str) -> str:
-    """This request's query string without `dropped`, encoded once for all its links."""
-    return urlencode([(k, v) for k, v in request.args.items() if k not in dropped])
+    """This request's query string without `dropped`; each parameter is encoded once for all the links."""
+    if "encoded_args" not in g:
+        g.encoded_args = [(k, f"{quote_plus(k)}={quote_plus(v)}") for k, v in request.args.items()]
+    return "&".join(pair for name, pair in g.encoded_args if name not in dropped)
 
 
 def extend_query(encoded: str, **extra: Any) -> str:
