@@ -35,10 +35,9 @@ from etl.pipeline import LoadOptions, load_file
 from layers import load_catalog
 from mapserver.catalog import published
 from mapserver.config import DEFAULTS
-from mapserver.db import PER_CALL
 from mapserver.migrations import apply_migrations, sync_catalog
 from mapserver.query.compiled import Compiled
-from mapserver.query.features import ItemsQuery, items_params, items_statement
+from mapserver.query.features import ItemsQuery, items_params, items_plan, items_statement
 from mapserver.query.proximity import PLAN as NEAREST_PLAN
 from mapserver.query.proximity import Target, nearest_statement
 from tests import pg
@@ -186,8 +185,8 @@ def http_load(port: int, kind: str, workdir: Path, seconds: float) -> tuple[floa
 
 def sql_worker(dsn: str, kind: str, prepared: bool = False) -> Callable[[int], Callable[[], None]]:
     """The floor: the app's own statement text, composed once, bound and executed per call; `prepared`,
-    the same statement prepared once per connection and planned as the app has it planned (per call for
-    items, once for nearest; no JIT, as in the app's sessions)."""
+    the same statement prepared once per connection and planned as the app plans it (mapserver.db.ONCE
+    or PER_CALL; no JIT, as in the app's sessions)."""
     layer = load_catalog()["health"]
 
     def make(i: int) -> Callable[[], None]:
@@ -201,7 +200,8 @@ def sql_worker(dsn: str, kind: str, prepared: bool = False) -> Callable[[int], C
                 else nearest_statement(target, False)).as_string(conn)
         if prepared:
             compiled = Compiled.from_text(text)
-            cur.execute(f"SET jit = off; SET plan_cache_mode = {PER_CALL if kind == 'items' else NEAREST_PLAN}")
+            plan = items_plan(pub, first) if kind == "items" else NEAREST_PLAN
+            cur.execute(f"SET jit = off; SET plan_cache_mode = {plan}")
             cur.execute(compiled.prepare)
             text = compiled.execute
 

@@ -10,7 +10,7 @@ from psycopg2 import sql
 
 from layers import Layer
 from mapserver.catalog import Published
-from mapserver.db import ONCE
+from mapserver.db import ONCE, PER_CALL
 from mapserver.query import clauses as c
 from mapserver.query.state import fetch_guarded
 
@@ -68,11 +68,36 @@ def items_params(published: Published, query: ItemsQuery, links: list[dict], nex
     return params
 
 
+# A bbox expected to hold at most this share of a layer's features has one right plan, the geometry
+# index, whatever the box: such pages keep their plan per connection. How many features a larger box,
+# an equality filter's value or no bbox at all (an unknown LIMIT is taken as a tenth of the layer)
+# select decides the plan, so those are planned per call: measured on 1,000,000 points, a kept plan
+# read a whole-area box in 550 ms where its own plan took 106 ms; a 2 km box, 0.8 ms against 1.0 ms.
+SMALL_BOX_SHARE = 0.01
+
+
+def items_plan(published: Published, query: ItemsQuery) -> str:
+    """How the server plans this page (mapserver.db.PER_CALL or ONCE)."""
+    if query.filters or query.bbox is None or published.bbox is None:
+        return PER_CALL
+    return ONCE if _box_share(query.bbox, published.bbox) <= SMALL_BOX_SHARE else PER_CALL
+
+
+def _box_share(box: tuple[float, float, float, float], extent: tuple[float, float, float, float]) -> float:
+    """The share of the layer's extent a box covers; 1 when unknown (a box across the antimeridian,
+    a layer of one point). Features are taken as spread evenly: a dense centre errs towards the index."""
+    w, s, e, n = box
+    ew, es, ee, en = extent
+    area = (ee - ew) * (en - es)
+    if w > e or area <= 0:
+        return 1.0
+    return max(0.0, min(e, ee) - max(w, ew)) * max(0.0, min(n, en) - max(s, es)) / area
+
+
 def items_json(layer: Layer, published: Published, query: ItemsQuery, links: list[dict], next_link: dict) -> bytes:
-    """Planned for each call's values: how many features a bbox or a filter value selects decides the plan."""
     return fetch_guarded(("items", published.table_name, query.shape()),
                          lambda: items_statement(layer, published.table_name, query),
-                         items_params(published, query, links, next_link), [published])
+                         items_params(published, query, links, next_link), [published], items_plan(published, query))
 
 
 def item_json(layer: Layer, published: Published, feature_id: str, links: list[dict]) -> bytes | None:

@@ -7,13 +7,16 @@ import pytest
 import requests
 
 from mapserver import create_app
+from mapserver.catalog import Published
 from mapserver.db import ONCE, PER_CALL, get_db, read_prepared
 from mapserver.query.compiled import Compiled, _compiled
+from mapserver.query.features import ItemsQuery, items_plan
 from tests.serving import serving
 
 QUERIES = [
     "/api/collections/health/items?limit=7&kind=hospital&sortby=-name",
     "/api/collections/health/items?bbox=106.6,10.7,106.8,10.85&limit=20&offset=20&properties=name,kind",
+    "/api/collections/health/items?bbox=106.69,10.77,106.71,10.79&limit=5",  # a small box: planned once
     "/api/nearest?layer=health&lon=106.70&lat=10.78&limit=5&kind=vaccination&max_distance=5000",
     "/api/nearest?layer=transport&lon=106.70&lat=10.78&limit=3",
     "/api/nearby?lon=106.70&lat=10.78&radius=800",
@@ -82,6 +85,19 @@ def _plan_per_call(conn) -> None:
         cur.execute(f"SET plan_cache_mode = {PER_CALL}")
     conn.commit()  # read statements run outside a transaction (mapserver.db.read_query)
     conn.plan_mode = PER_CALL
+
+
+def test_a_small_bbox_keeps_its_plan_and_a_large_box_or_a_filter_is_planned_per_call():
+    layer = Published("health", 1, "health_v1", 1_000_000, (106.0, 10.0, 108.0, 12.0))
+    small, large = (106.70, 10.77, 106.72, 10.79), (106.0, 10.0, 107.0, 11.0)
+    assert items_plan(layer, ItemsQuery(limit=100, bbox=small)) == ONCE
+    assert items_plan(layer, ItemsQuery(limit=100, bbox=large)) == PER_CALL
+    assert items_plan(layer, ItemsQuery(limit=100, bbox=small, filters={"kind": "clinic"})) == PER_CALL
+    assert items_plan(layer, ItemsQuery(limit=100)) == PER_CALL  # no bbox: the LIMIT decides the plan
+    assert items_plan(layer, ItemsQuery(limit=100, bbox=(179.9, 10.0, -179.9, 10.1))) == PER_CALL
+    assert items_plan(Published("one", 1, "one_v1", 1, (106.7, 10.7, 106.7, 10.7)),
+                      ItemsQuery(limit=100, bbox=small)) == PER_CALL
+    assert items_plan(layer, ItemsQuery(limit=100, bbox=(109.0, 13.0, 109.01, 13.01))) == ONCE  # outside: none
 
 
 def test_named_placeholders_become_positions_and_percent_escapes_are_undone():
