@@ -6,14 +6,13 @@ import logging
 from typing import Any
 
 from flask import Flask
-from flask_compress import Compress
 
 from layers import load_catalog
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import access, agency, api, coverage_page, db, errors, health, pages, tiles
+    from mapserver import access, agency, api, compress, coverage_page, db, errors, health, pages, tiles
     from mapserver.config import load_config
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -25,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     errors.init_app(app)
     db.init_app(app)
-    Compress(app)
+    compress.init_app(app)
     app.register_blueprint(health.bp)
     access.init_app(app)
     api.init_app(app)

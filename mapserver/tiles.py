@@ -130,7 +130,7 @@ def _render(cur, key: TileKey, resolve: Resolve) -> bytes:
 
 
 def _client_has(etag: str) -> bool:
-    """If-None-Match names this tile, possibly with the ':gzip'-style suffix Flask-Compress adds."""
+    """If-None-Match names this tile, possibly with the ':gzip' suffix mapserver.compress adds."""
     return any(tag.split(":")[0] == etag for tag in request.if_none_match.as_set())
 
 
