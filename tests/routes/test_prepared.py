@@ -47,7 +47,8 @@ def test_prepared_and_plain_statements_answer_the_same(both, path):
 
 
 def test_each_connection_prepares_a_statement_once_and_plans_it_as_declared(both):
-    """Items and search are planned for each call's values, nearest and item once per connection."""
+    """Search and items with filters or in a large box are planned for each call's values; nearest, item
+    and items in a small box once per connection."""
     app, base, _ = both
     for path in QUERIES + ["/api/collections/health/items/HC-000001"]:
         requests.get(base + path, timeout=30)
@@ -57,6 +58,8 @@ def test_each_connection_prepares_a_statement_once_and_plans_it_as_declared(both
     plans = {c.name: c.plan for c in _compiled.values()}
     assert rows and all(name in plans for name, _, _ in rows)
     assert {plans[name] for name, _, _ in rows} == {PER_CALL, ONCE}
+    pages = {c.name for c in _compiled.values() if "'numberMatched'" in c.text}
+    assert {plans[name] for name, _, _ in rows if name in pages} == {PER_CALL, ONCE}
     for name, generic, custom in rows:
         assert (generic, custom > 0) == (0, True) if plans[name] == PER_CALL else (generic > 0, custom) == (True, 0)
 
