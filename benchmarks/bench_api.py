@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psycopg2
-import requests
 from psycopg2 import sql
 
 from etl.load import table_ident
@@ -43,6 +39,7 @@ from mapserver.query.features import ItemsQuery, items_params, items_plan, items
 from mapserver.query.proximity import PLAN as NEAREST_PLAN
 from mapserver.query.proximity import Target, nearest_statement
 from tests import pg
+from tests.serving import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = int(os.environ.get("BENCH_FEATURES", 1_000_000))
@@ -94,28 +91,6 @@ def _vacuum(conn, table_name: str) -> None:
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(sql.SQL("VACUUM (ANALYZE) {}").format(table_ident(table_name)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(dsn: str, port: int) -> subprocess.Popen:
-    """The same command line as `make run`."""
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "mapserver:create_app()"], cwd=ROOT, env={**os.environ, "DATABASE_URL": dsn},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(100):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
 
 
 def boxes(rng) -> tuple[float, float, float, float]:
@@ -177,14 +152,14 @@ end
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def http_load(port: int, kind: str, workdir: Path, seconds: float) -> tuple[float, dict[str, float]]:
+def http_load(base: str, kind: str, workdir: Path, seconds: float) -> tuple[float, dict[str, float]]:
     """(requests/s, {"p50", "p99"} in ms) from one wrk run of `seconds` with CLIENTS connections."""
     script = workdir / f"{kind}.lua"
     area = DEFAULTS["AREA_BBOX"]
     script.write_text(WRK_SCRIPT % {"area": ", ".join(map(str, area)), "half": ", ".join(map(str, HALF_BOX)),
                                     "kind": kind})
     out = subprocess.run(["wrk", "-t", "2", "-c", str(CLIENTS), "-d", f"{seconds:.0f}s", "--latency",
-                          "-s", str(script), f"http://127.0.0.1:{port}"],
+                          "-s", str(script), base],
                          capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     found = re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)
@@ -254,12 +229,12 @@ def summary(name: str, rate: float, q: dict[str, float], floor: float | None = N
     return f"{name:<22} {rate:8.1f} req/s   p50 {q['p50']:7.1f} ms   p99 {q['p99']:7.1f} ms   {ratio}"
 
 
-def compare(dsn: str, port: int, workdir: Path, kind: str, target: float) -> None:
+def compare(dsn: str, base: str, workdir: Path, kind: str, target: float) -> None:
     seconds = SECONDS / ROUNDS
-    http_load(port, kind, workdir, seconds)  # warm both sides' caches
+    http_load(base, kind, workdir, seconds)  # warm both sides' caches
     floor, app, prepared = in_turn(
         lambda: hammer(sql_worker(dsn, kind), seconds),
-        lambda: http_load(port, kind, workdir, seconds),
+        lambda: http_load(base, kind, workdir, seconds),
         lambda: hammer(sql_worker(dsn, kind, prepared=True), seconds))
     print(summary(f"{kind} psycopg2 (floor)", *floor), flush=True)
     verdict = "meets" if app[0] >= target * floor[0] else "MISSES"
@@ -276,14 +251,9 @@ def main() -> None:
     (ROOT / "var").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ROOT / "var") as workdir:
         dsn = load_bench_db(url, Path(workdir))
-        proc = None
         try:
-            port = free_port()
-            proc = start_gunicorn(dsn, port)
-            for kind, target in {"items": 0.70, "nearest": 0.50}.items():
-                compare(dsn, port, Path(workdir), kind, target)
+            with gunicorn(dsn) as server:
+                for kind, target in {"items": 0.70, "nearest": 0.50}.items():
+                    compare(dsn, server.base, Path(workdir), kind, target)
         finally:
-            if proc:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=30)
             pg.drop_database(url, pg.current_dbname(dsn))

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import requests
 from flask import Flask
 from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
@@ -19,3 +29,55 @@ def serving(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{httpd.server_port}"
     finally:
         httpd.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """A running gunicorn: its base URL, its process, and where its log goes."""
+
+    def __init__(self, proc: subprocess.Popen, base: str, log: Path | None):
+        self.proc, self.base, self.log = proc, base, log
+
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM, as a service manager stops it; returns its exit status."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+
+@contextmanager
+def gunicorn(database_url: str, log: Path | None = None, **env: str) -> Iterator[Gunicorn]:
+    """The app under gunicorn started as `make run` starts it (gunicorn.conf.py), on a free port; `env` adds
+    settings (WORKERS, THREADS, MAPSERVER_...); `log` receives gunicorn's own log. Stopped when the block ends."""
+    port = free_port()
+    out = log.open("wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "mapserver:create_app()"], cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, **env},
+        stdout=out, stderr=out, start_new_session=True)
+    server = Gunicorn(proc, f"http://127.0.0.1:{port}", log)
+    try:
+        _wait_until_up(server)
+        yield server
+    finally:
+        server.stop()
+        if log:
+            out.close()
+
+
+def _wait_until_up(server: Gunicorn) -> None:
+    for _ in range(150):
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.proc.returncode}")
+        try:
+            if requests.get(f"{server.base}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
