@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import statistics
 import subprocess
 import tempfile
@@ -46,7 +47,6 @@ FEATURES = int(os.environ.get("BENCH_FEATURES", 1_000_000))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 15))  # per side, split into ROUNDS
 ROUNDS = 3
 CLIENTS = 8
-WORKERS = os.environ.get("WORKERS", "2")
 KINDS = ("hospital", "clinic", "commune_health_station", "vaccination", "pharmacy")
 HALF_BOX = (0.00915, 0.009)  # ~2 km x 2 km at 10.8 degrees N
 LINKS = [{"href": "http://127.0.0.1/api/collections/health/items", "rel": "self", "type": "application/geo+json"}]
@@ -243,11 +243,17 @@ def compare(dsn: str, base: str, workdir: Path, kind: str, target: float) -> Non
           flush=True)
 
 
+def _gunicorn_layout() -> str:
+    """What gunicorn.conf.py sets under this environment (WORKERS, THREADS), for the header of the report."""
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return f"{conf['workers']} processes x {conf['threads']} threads, {conf['worker_class']}"
+
+
 def main() -> None:
     url = os.environ.get("DATABASE_URL") or pg.server_url()
     print(f"bench_api: {FEATURES:,} points, {CLIENTS} concurrent clients, {SECONDS:.0f} s per side in {ROUNDS} "
           f"rounds taken in turn (medians printed), "
-          f"gunicorn -c gunicorn.conf.py (WORKERS={WORKERS}), HTTP load from wrk", flush=True)
+          f"gunicorn -c gunicorn.conf.py ({_gunicorn_layout()}), HTTP load from wrk", flush=True)
     (ROOT / "var").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ROOT / "var") as workdir:
         dsn = load_bench_db(url, Path(workdir))

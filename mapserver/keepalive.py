@@ -2,11 +2,11 @@
 
 gunicorn's gthread worker hands each kept-alive connection back to the worker's main thread after every
 answer: the main thread polls it, and hands the next request to a pool thread again. Two hand-offs between
-threads a request, each a wake-up under the GIL. Measured under 8 keep-alive clients (`make bench`), they
-were almost half of a nearest request's context switches (7 -> 4 a request) and a tenth of the worker's
-CPU. Here the thread that answered waits up to LINGER_MS for the same client's next request and serves it
-itself; when none comes, the connection goes back to the poller as before. It only waits while no other
-connection is waiting for a thread, so one busy client cannot starve the others.
+threads a request, each a wake-up under the GIL. Measured under 8 keep-alive clients (as `make bench`
+loads it), they were almost half of the worker's context switches (8 -> 4.5 a request) and 10-20 % of
+its CPU a request. Here the thread that answered waits up to LINGER_MS for the same client's next
+request and serves it itself; when none comes, the connection goes back to the poller as before. It only
+waits while no other connection is waiting for a thread, so one busy client cannot starve the others.
 
 `gunicorn.conf.py` selects it; `--worker-class gthread` brings back gunicorn's own.
 """
