@@ -113,7 +113,7 @@ def within_statement(target: Target) -> sql.Composable:
     return _collection(within_rows(target, "limit", "radius"))
 
 
-def _run(key: tuple, build, params: dict[str, Any], targets: list[Target]) -> str:
+def _run(key: tuple, build, params: dict[str, Any], targets: list[Target]) -> bytes:
     """Planned once per connection: whatever the place, radius or filter values, the plan is the same
     (KNN order on the geometry index, then the radius on the geography index)."""
     return fetch_guarded(key, build, params, [t.published for t in targets], PLAN)
