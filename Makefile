@@ -30,7 +30,7 @@ help:
 	@echo "make run    install, start the local PostGIS, load the demo city, serve http://127.0.0.1:$(PORT)"
 	@echo "make test   install, start PostGIS, run the test suite on a throwaway database"
 	@echo "make bench  benchmarks (prints figures and ratios)"
-	@echo "make stop   stop the local PostGIS cluster;  make lint  ruff"
+	@echo "make stop   stop the local PostGIS cluster;  make lint  ruff and the import contracts"
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,7 @@ bench: db
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 clean: stop
 	rm -rf var $(VENV) $(VENDOR) node_modules

@@ -7,7 +7,7 @@ through psycopg2 by 8 threads, in the same run. Targets: items >= 70 % of the fl
 Each side runs in ROUNDS short rounds taken in turn (floor, HTTP, prepared floor, again), and each
 prints its median round: on a shared machine a burst of someone else's load then lands on one round
 of one side instead of deciding the ratio.
-The app prepares its statements (mapserver.query.compiled), so a second floor prepares them too and
+The app prepares its statements (mapserver.web.compiled), so a second floor prepares them too and
 the ratio to it is printed beside: the app's overhead measured against the best the database does.
 """
 
@@ -29,16 +29,16 @@ import pandas as pd
 import psycopg2
 from psycopg2 import sql
 
+from common.migrations import apply_migrations, sync_catalog
+from common.settings import DEFAULTS
 from etl.load import table_ident
 from etl.pipeline import LoadOptions, load_file
 from layers import load_catalog
-from mapserver.catalog import published
-from mapserver.config import DEFAULTS
-from mapserver.migrations import apply_migrations, sync_catalog
-from mapserver.query.compiled import Compiled
-from mapserver.query.features import ItemsQuery, items_params, items_plan, items_statement
-from mapserver.query.proximity import PLAN as NEAREST_PLAN
-from mapserver.query.proximity import Target, nearest_statement
+from mapserver.features.query.features import ItemsQuery, items_params, items_plan, items_statement
+from mapserver.features.query.proximity import PLAN as NEAREST_PLAN
+from mapserver.features.query.proximity import Target, nearest_statement
+from mapserver.web.catalog import published
+from mapserver.web.compiled import Compiled
 from tests import pg
 from tests.serving import gunicorn
 
@@ -172,7 +172,7 @@ def http_load(base: str, kind: str, workdir: Path, seconds: float) -> tuple[floa
 
 def sql_worker(dsn: str, kind: str, prepared: bool = False) -> Callable[[int], Callable[[], None]]:
     """The floor: the app's own statement text, composed once, bound and executed per call; `prepared`,
-    the same statement prepared once per connection and planned as the app plans it (mapserver.db.ONCE
+    the same statement prepared once per connection and planned as the app plans it (mapserver.web.db.ONCE
     or PER_CALL; no JIT, as in the app's sessions)."""
     layer = load_catalog()["health"]
 

@@ -1,6 +1,6 @@
 """Service coverage for every ward of the country (3,321) against the demo city's health facilities.
 
-The statement is the one `/api/coverage` runs (built by the same functions in mapserver.coverage_sql), timed
+The statement is the one `/api/coverage` runs (built by the same functions in mapserver.coverage.query), timed
 straight against PostGIS on a throwaway database with the whole country's wards and the demo health layer. Beside it,
 in the same run, the naive form: every ward against every facility (a cross join with exact distances), which is
 what the lateral KNN join avoids. Target: all 3,321 wards well under a second.
@@ -16,13 +16,13 @@ from pathlib import Path
 
 import psycopg2
 
+from common.migrations import apply_migrations, sync_catalog
+from common.settings import DEFAULTS
 from etl.admin_units import wards_area, write_wards_file
 from etl.demo import generate_demo_city
 from etl.pipeline import LoadOptions, load_file
 from layers import load_catalog
-from mapserver import coverage_sql
-from mapserver.config import DEFAULTS
-from mapserver.migrations import apply_migrations, sync_catalog
+from mapserver.coverage import query as coverage_sql
 from tests import pg
 
 REPEAT = 5

@@ -25,9 +25,9 @@ import psycopg2
 import shapely
 from psycopg2.extensions import parse_dsn
 
+from common.migrations import apply_migrations, sync_catalog
+from common.settings import DEFAULTS
 from layers import load_catalog
-from mapserver.config import DEFAULTS
-from mapserver.migrations import apply_migrations, sync_catalog
 from tests import pg
 
 SIZES = (200_000, 1_000_000)

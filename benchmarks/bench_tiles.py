@@ -24,14 +24,14 @@ import psycopg2
 from psycopg2 import sql
 from werkzeug.serving import make_server
 
+from common.migrations import apply_migrations, sync_catalog
+from common.settings import DEFAULTS
 from etl import indexes, load
 from etl.demo import generate_demo_city
 from etl.pipeline import LoadOptions, load_file
 from etl.publish import publish
 from layers import load_catalog
 from mapserver import create_app
-from mapserver.config import DEFAULTS
-from mapserver.migrations import apply_migrations, sync_catalog
 from tests import pg
 
 POINTS = int(os.environ.get("BENCH_POINTS", 1_000_000))

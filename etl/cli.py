@@ -2,50 +2,51 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import sys
-from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from common import audit, settings
+from common.audit import cli_actor
+from common.database import connection
 from etl import publish as publish_mod
 from etl.admin_units import wards_area, write_wards_file
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, file_sha256, load_file, options_from_config
-from mapserver import audit
-from mapserver.config import database_url
-from mapserver.db import connect
+from layers import Layer, load_catalog
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
+@cache
+def _settings() -> dict[str, Any]:
+    """The settings as the web app reads them, loaded once per command."""
+    return settings.load()
 
 
-@contextmanager
+@cache
+def _catalog() -> dict[str, Layer]:
+    return load_catalog()
+
+
 def _connection():
-    conn = connect(database_url(current_app.config), application_name="mapserver-cli")
-    try:
-        yield conn
-    finally:
-        conn.close()
+    return connection(_settings())
 
 
 def _layer(slug: str):
-    layer = current_app.extensions["mapserver.catalog"].get(slug)
+    layer = _catalog().get(slug)
     if layer is None:
-        known = ", ".join(sorted(current_app.extensions["mapserver.catalog"]))
+        known = ", ".join(sorted(_catalog()))
         raise click.BadParameter(f"unknown layer {slug!r}; known layers: {known}", param_hint="--layer")
     return layer
 
 
 def _audit(conn, action: str, target: str, result: str, details: dict, layer=None) -> None:
     with conn, conn.cursor() as cur:
-        audit.record(cur, actor=_actor(), action=action, target=target, result=result, details=details,
+        audit.record(cur, actor=cli_actor(), action=action, target=target, result=result, details=details,
                      agency=layer.agency if layer else None)
 
 
@@ -84,7 +85,7 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
 
 
 def _options(**overrides) -> LoadOptions:
-    return options_from_config(current_app.config, actor=_actor(), **overrides)
+    return options_from_config(_settings(), actor=cli_actor(), **overrides)
 
 
 @click.group("etl")
@@ -106,7 +107,6 @@ def etl_group() -> None:
               help="Write the JSON report here.")
 @click.option("--no-address-normalisation", is_flag=True,
               help="Keep ward, ward_code and province as the file has them instead of reading them off the address.")
-@with_appcontext
 def etl_load(file: Path, slug: str, crs, encoding, source_layer, dry_run: bool, no_publish: bool, report_file,
              no_address_normalisation: bool) -> None:
     """Validate FILE (or a shapefile folder) and load it as a new version of a layer."""
@@ -123,7 +123,6 @@ def layers_group() -> None:
 
 
 @layers_group.command("list")
-@with_appcontext
 def layers_list() -> None:
     """Every layer of the catalog with its published version and feature count."""
     with _connection() as conn, conn.cursor() as cur:
@@ -137,7 +136,6 @@ def layers_list() -> None:
 
 @layers_group.command("versions")
 @click.argument("slug")
-@with_appcontext
 def layers_versions(slug: str) -> None:
     """The versions of one layer, newest first."""
     _layer(slug)
@@ -161,7 +159,6 @@ def _publish_command(conn, layer, action: str, fn):
 @layers_group.command("publish")
 @click.argument("slug")
 @click.argument("version", type=click.IntRange(min=1))
-@with_appcontext
 def layers_publish(slug: str, version: int) -> None:
     """Publish a loaded VERSION of layer SLUG."""
     layer = _layer(slug)
@@ -176,7 +173,6 @@ def layers_publish(slug: str, version: int) -> None:
 
 @layers_group.command("rollback")
 @click.argument("slug")
-@with_appcontext
 def layers_rollback(slug: str) -> None:
     """Publish the version before the published one."""
     layer = _layer(slug)
@@ -193,7 +189,6 @@ def demo_group() -> None:
 @click.option("--dir", "outdir", default="var/demo", type=click.Path(file_okay=False, path_type=Path),
               show_default=True, help="Where the generated files are written.")
 @click.option("--force", is_flag=True, help="Regenerate and reload even when already loaded.")
-@with_appcontext
 def demo_load(outdir: Path, force: bool) -> None:
     """Generate the demo files (once) and load each layer unless that exact file is already published."""
     from etl.demo import generate_demo_city
@@ -206,7 +201,7 @@ def demo_load(outdir: Path, force: bool) -> None:
         files = generate_demo_city(outdir)
         stamp.write_text(fingerprint)
     with _connection() as conn:
-        load_wards(conn, current_app.config["WARDS_PROVINCES"], outdir, force=force)
+        load_wards(conn, _settings()["WARDS_PROVINCES"], outdir, force=force)
         for slug, path in files.items():
             if not force and _published_sha(conn, slug) == file_sha256(path):
                 click.echo(f"{slug}: {path.name} already published, skipped")
@@ -247,11 +242,10 @@ def wards_group() -> None:
                                   "Default: the WARDS_PROVINCES setting.")
 @click.option("--dir", "outdir", default="var/wards", type=click.Path(file_okay=False, path_type=Path),
               show_default=True, help="Where the generated wards file is written.")
-@with_appcontext
 def wards_load(provinces: str | None, outdir: Path) -> None:
     """Load the wards of the configured provinces (or the whole country) as a new version of `wards`."""
     with _connection() as conn:
-        load_wards(conn, provinces or current_app.config["WARDS_PROVINCES"], outdir)
+        load_wards(conn, provinces or _settings()["WARDS_PROVINCES"], outdir)
 
 
 DEMO_FILES = {"health": "health.geojson", "education": "education.gpkg",

@@ -28,7 +28,7 @@ def _keys(table_name: str) -> tuple[sql.Identifier, sql.Identifier]:
 
 def statements(layer: Layer, table_name: str) -> list[tuple[int, sql.Composable]]:
     """(weight, CREATE INDEX) for the keys, the geometry (radius searches use the geography one), search
-    and every filterable field. Tiles use gist (geom) too: geom_3857 needs none (see mapserver.mvt)."""
+    and every filterable field. Tiles use gist (geom) too: geom_3857 needs none (see mapserver.tiles.query)."""
     table = table_ident(table_name)
     pkey, id_key = _keys(table_name)
     built = [

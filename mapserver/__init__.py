@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
 
+from common import logs, settings
 from layers import load_catalog
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import access, agency, api, compress, coverage_page, db, errors, health, pages, tiles
-    from mapserver.config import load_config
+    from mapserver import agency, api, tiles
+    from mapserver.accounts import access
+    from mapserver.coverage import page as coverage_page
+    from mapserver.pages import routes as pages
+    from mapserver.web import compress, db, errors, health
 
-    app = Flask(__name__, instance_relative_config=True, static_folder=None)
-    load_config(app, test_config)
+    app = Flask(__name__, instance_path=str(settings.instance_path()), instance_relative_config=True,
+                static_folder=None, template_folder="web/templates")
+    app.config.update(settings.load(test_config))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["mapserver.catalog"] = load_catalog()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    logs.configure()
     errors.init_app(app)
     db.init_app(app)
     compress.init_app(app)

@@ -6,18 +6,21 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from common import logs
+from common.database import connect
+from common.migrations import MigrationError, apply_migrations, sync_catalog
+from common.settings import database_url
 from etl import unfinished
 from etl.cli import demo_group, etl_group, layers_group, wards_group
 from mapserver import create_app
-from mapserver.agency.cli import agencies_group, audit_command, demo_accounts, tokens_group, users_group, worker_command
-from mapserver.config import database_url
-from mapserver.db import connect
-from mapserver.migrations import MigrationError, apply_migrations, sync_catalog
+from mapserver.agency.cli import agencies_group, audit_command, demo_accounts, tokens_group, users_group
+from mapserver.jobs.cli import worker_command
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
 def cli() -> None:
     """Sector-data map server: load, publish and serve a city's sector layers."""
+    logs.configure()
 
 
 @cli.group("db")

@@ -7,12 +7,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from common.migrations import apply_migrations, sync_catalog
+from common.settings import DEFAULTS
 from etl.admin_units import wards_area, write_wards_file
 from etl.pipeline import LoadOptions, load_file
 from layers import load_catalog
 from mapserver import create_app
-from mapserver.config import DEFAULTS
-from mapserver.migrations import apply_migrations, sync_catalog
 from tests import pg
 from tests.serving import serving
 

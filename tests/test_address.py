@@ -10,9 +10,9 @@ import psycopg2
 import pytest
 import shapely
 
+from common.settings import DEFAULTS
 from etl.address import _lookup_keys, resolve
 from etl.pipeline import LoadOptions, load_file
-from mapserver.config import DEFAULTS
 from tests.test_cli import _run
 
 # Real hospitals with their pre-2025 addresses in the demo files, and the 2025 ward each now lies in

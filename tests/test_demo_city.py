@@ -12,10 +12,10 @@ import pyogrio
 import pytest
 import shapely
 
+from common.settings import DEFAULTS
 from etl.address import DERIVED_FIELDS
 from etl.admin_units import wards
 from etl.demo import generate_demo_city
-from mapserver.config import DEFAULTS
 
 TARGETS = {"health": 600, "education": 1500, "transport": 165, "bus_stops": 4000}
 CITY = "Thành phố Hồ Chí Minh"

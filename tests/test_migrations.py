@@ -7,7 +7,7 @@ import shutil
 import psycopg2
 import pytest
 
-from mapserver.migrations import SQL_DIR, MigrationError, apply_migrations, sync_catalog
+from common.migrations import SQL_DIR, MigrationError, apply_migrations, sync_catalog
 from tests import pg
 
 SCHEMA_FINGERPRINT = """

@@ -8,10 +8,10 @@ import geopandas as gpd
 import psycopg2
 import pytest
 
+from common.settings import DEFAULTS
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file
 from etl.publish import prune, publish, rollback
-from mapserver.config import DEFAULTS
 
 AREA = DEFAULTS["AREA_BBOX"]
 

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from common.settings import DEFAULTS
 from etl.admin_units import legacy_wards, wards
 from etl.demo.geo import OUTLINE, to_lonlat, to_metres
 from etl.demo.names import house_number, pick
 from etl.demo.places import CITY
-from mapserver.config import DEFAULTS
 
 CITY_CODE = "79"
 OLD_PROVINCES = ("79", "74", "77")      # before 2025: Hồ Chí Minh City, Bình Dương, Bà Rịa - Vũng Tàu

@@ -79,14 +79,14 @@ def client_addr() -> str | None:
 
 
 def _token_key() -> str:
-    from mapserver.auth import bearer_token
+    from mapserver.accounts.auth import bearer_token
 
     return "token:" + hashlib.sha256((bearer_token() or "").encode()).hexdigest()[:24]
 
 
 def limit_writes(view):
     """Rate-limit a write route per client address, and per token when the request carries one."""
-    from mapserver.auth import bearer_token
+    from mapserver.accounts.auth import bearer_token
 
     by_token = limiter.limit(lambda: current_app.config["RATELIMIT_WRITE_TOKEN"], key_func=_token_key,
                              exempt_when=lambda: bearer_token() is None)

@@ -13,14 +13,15 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from common import audit
 from etl import publish as publish_mod
 from etl.errors import LoadRefused
 from layers import Layer
-from mapserver import audit, jobs
+from mapserver import jobs
+from mapserver.accounts.auth import Principal
 from mapserver.agency import client_addr
-from mapserver.auth import Principal
-from mapserver.db import get_db
-from mapserver.errors import ApiError, Conflict, Forbidden, NotAuthenticated, UnsupportedFileType
+from mapserver.web.db import get_db
+from mapserver.web.errors import ApiError, Conflict, Forbidden, NotAuthenticated, UnsupportedFileType
 
 
 def record(principal: Principal, action: str, target: str, result: str, details: dict | None = None,

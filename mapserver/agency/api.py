@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from layers import Layer
+from mapserver.accounts.auth import ANONYMOUS, Principal, current_principal
 from mapserver.agency import actions, limit_writes, queries
-from mapserver.auth import ANONYMOUS, Principal, current_principal
-from mapserver.catalog import get_layer
-from mapserver.db import get_db
-from mapserver.errors import Forbidden, InvalidParameter, JobNotFound, NotAuthenticated, VersionNotFound
 from mapserver.jobs import get as get_job
+from mapserver.web.catalog import get_layer
+from mapserver.web.db import get_db
+from mapserver.web.errors import Forbidden, InvalidParameter, JobNotFound, NotAuthenticated, VersionNotFound
 
 bp = Blueprint("agency_api", __name__, url_prefix="/api")
 

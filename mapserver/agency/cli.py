@@ -1,4 +1,4 @@
-"""`mapserver agencies|users|tokens|audit|worker` and `mapserver demo accounts`: accounts from a terminal."""
+"""`mapserver agencies|users|tokens|audit` and `mapserver demo accounts`: accounts from a terminal."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import json
 import os
 import re
 import secrets
-import signal
-import threading
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -16,26 +14,27 @@ import psycopg2.errors
 from flask import current_app
 from flask.cli import with_appcontext
 
-from etl.cli import _actor, _connection
+from common import audit
+from common.audit import cli_actor
+from common.database import connection
 from layers import load_agencies
-from mapserver import accounts, audit, tokens
-from mapserver.accounts import ROLES, AccountError
-from mapserver.worker import Worker, WorkerSettings
+from mapserver import accounts
+from mapserver.accounts import ROLES, AccountError, tokens
 
 
 def _write(action: str, target: str, agency: str | None, details: dict, fn):
     """Run one account change and its audit row in one transaction; a refusal is audited too."""
-    with _connection() as conn:
+    with connection(current_app.config) as conn:
         try:
             with conn, conn.cursor() as cur:
                 outcome = fn(cur)
-                audit.record(cur, actor=_actor(), action=action, target=target, result="ok", details=details,
+                audit.record(cur, actor=cli_actor(), action=action, target=target, result="ok", details=details,
                              agency=agency or getattr(outcome, "agency", None))
         except (AccountError, psycopg2.IntegrityError) as err:
             reason = _reason(err, target)
             with conn, conn.cursor() as cur:
                 known_agency = agency if agency and accounts.agency_exists(cur, agency) else None
-                audit.record(cur, actor=_actor(), action=action, target=target, agency=known_agency,
+                audit.record(cur, actor=cli_actor(), action=action, target=target, agency=known_agency,
                              result="refused", details={**details, "reason": reason})
             raise click.ClickException(reason) from err
     return outcome
@@ -113,7 +112,7 @@ def tokens_create(name: str, role: str, agency: str | None, days: int | None) ->
     days = days or int(current_app.config["TOKEN_DAYS_DEFAULT"])
     clear, token = _write("token.create", name, agency, {"role": role, "days": days},
                           lambda cur: tokens.create(cur, name=name, role=role, agency=agency, days=days,
-                                                    created_by=_actor()))
+                                                    created_by=cli_actor()))
     click.echo(clear)
     click.echo(f"token {token.name} (prefix {token.prefix}, {token.role}{', ' + token.agency if token.agency else ''})"
                f" expires {token.expires_at:%Y-%m-%d}. It is shown only now: store it safely.", err=True)
@@ -133,7 +132,7 @@ def tokens_revoke(prefix: str) -> None:
 @with_appcontext
 def tokens_list(agency: str | None) -> None:
     """Tokens with their prefix, role, agency, expiry and state (never the secret)."""
-    with _connection() as conn, conn.cursor() as cur:
+    with connection(current_app.config) as conn, conn.cursor() as cur:
         rows = tokens.list_tokens(cur, agency)
     now = datetime.now(UTC)
     click.echo(f"{'prefix':<9} {'name':<24} {'role':<7} {'agency':<14} {'expires':<10} state")
@@ -167,7 +166,7 @@ def _since(value: str | None) -> datetime | None:
 @with_appcontext
 def audit_command(since: str | None, agency: str | None, action: str | None, limit: int, as_json: bool) -> None:
     """Read the audit log, newest first."""
-    with _connection() as conn, conn.cursor() as cur:
+    with connection(current_app.config) as conn, conn.cursor() as cur:
         rows = audit.search(cur, since=_since(since), agency=agency, action=action, limit=limit)
     for r in rows:
         if as_json:
@@ -178,33 +177,12 @@ def audit_command(since: str | None, agency: str | None, action: str | None, lim
                        f"{json.dumps(r['details'], ensure_ascii=False)}")
 
 
-@click.command("worker")
-@click.option("--threads", type=click.IntRange(1, 64), help="Jobs run side by side (default WORKER_THREADS).")
-@with_appcontext
-def worker_command(threads: int | None) -> None:
-    """Run queued uploads until stopped (Ctrl-C or SIGTERM lets running loads finish; twice stops at once)."""
-    stop = threading.Event()
-
-    def graceful(signum, _frame) -> None:
-        click.echo("worker: stopping after the running jobs (again to stop now)", err=True)
-        stop.set()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-    signal.signal(signal.SIGINT, graceful)
-    signal.signal(signal.SIGTERM, graceful)
-    threads = threads or int(current_app.config["WORKER_THREADS"])
-    click.echo(f"worker: {threads} thread(s) waiting for jobs", err=True)
-    Worker(WorkerSettings.from_config(current_app.config), current_app.extensions["mapserver.catalog"]).run(
-        stop, threads)
-
-
 @click.command("accounts")
 @with_appcontext
 def demo_accounts() -> None:
     """An admin and one editor per demo agency; prints how to log in (passwords shown once)."""
     wanted = [("admin", "admin", None)] + [(f"editor-{a['slug']}", "editor", a["slug"]) for a in load_agencies()]
-    with _connection() as conn:
+    with connection(current_app.config) as conn:
         for username, role, agency in wanted:
             with conn, conn.cursor() as cur:
                 if accounts.find_user(cur, username):
@@ -212,7 +190,7 @@ def demo_accounts() -> None:
                     continue
                 password = os.environ.get("MAPSERVER_DEMO_PASSWORD") or secrets.token_urlsafe(12)
                 accounts.add_user(cur, username, password, role, agency)
-                audit.record(cur, actor=_actor(), action="user.add", target=username, agency=agency, result="ok",
+                audit.record(cur, actor=cli_actor(), action="user.add", target=username, agency=agency, result="ok",
                              details={"role": role, "demo": True})
             shown = "(MAPSERVER_DEMO_PASSWORD)" if os.environ.get("MAPSERVER_DEMO_PASSWORD") else password
             click.echo(f"  {username:<22} {role:<7} {agency or '':<14} password: {shown}")

@@ -6,7 +6,7 @@ import re
 
 from flask import request, session
 
-from mapserver.errors import prefers_english
+from mapserver.web.errors import prefers_english
 
 TEXT: dict[str, tuple[str, str]] = {
     "area": ("Khu vực cơ quan", "Agency area"),

@@ -11,16 +11,17 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 
+from common import audit
 from layers import Layer
-from mapserver import accounts, audit
+from mapserver import accounts
+from mapserver.accounts.auth import Principal, current_principal
 from mapserver.agency import actions, client_addr, csrf, limit_writes, limiter, queries
 from mapserver.agency.api import upload_options
 from mapserver.agency.i18n import lang, reason_vi, t
-from mapserver.auth import Principal, current_principal
-from mapserver.catalog import catalog, get_layer
-from mapserver.db import get_db
-from mapserver.errors import Forbidden, InvalidParameter, VersionNotFound
 from mapserver.jobs import for_layer
+from mapserver.web.catalog import catalog, get_layer
+from mapserver.web.db import get_db
+from mapserver.web.errors import Forbidden, InvalidParameter, VersionNotFound
 
 STATIC = Path(__file__).resolve().parents[2] / "static" / "agency"
 bp = Blueprint("agency", __name__, url_prefix="/agency", template_folder="templates",

@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from mapserver.errors import InvalidParameter
-from mapserver.query.state import StaleVersion
+from mapserver.web.errors import InvalidParameter
+from mapserver.web.state import StaleVersion
 
 MAX_VALUE_CHARS = 1000
 STALE_RETRIES = 2

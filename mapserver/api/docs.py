@@ -7,7 +7,7 @@ from typing import Any
 from flask import render_template
 
 from layers import Layer
-from mapserver.access import readable_layers
+from mapserver.accounts.access import readable_layers
 from mapserver.agency import openapi as agency_openapi
 from mapserver.api import bp
 from mapserver.api.declare import ROUTES, Route, route

@@ -12,9 +12,9 @@ from flask import Response, current_app, g, render_template, request, url_for
 
 from layers import Layer
 from mapserver.api.declare import Args
-from mapserver.catalog import Published
-from mapserver.errors import LayerNotFound, prefers_english
-from mapserver.query.state import published_now, published_seen
+from mapserver.web.catalog import Published
+from mapserver.web.errors import LayerNotFound, prefers_english
+from mapserver.web.state import published_now, published_seen
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"

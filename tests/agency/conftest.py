@@ -12,8 +12,9 @@ import psycopg2
 import pytest
 import requests
 
-from mapserver import accounts, create_app, tokens
-from mapserver.worker import Worker, WorkerSettings
+from mapserver import accounts, create_app
+from mapserver.accounts import tokens
+from mapserver.jobs.worker import Worker, WorkerSettings
 from tests.serving import serving
 
 PASSWORD = "correct horse battery"

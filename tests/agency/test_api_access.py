@@ -137,7 +137,7 @@ def test_reading_an_internal_layer_of_another_agency_is_403(agency_db, tmp_path)
         assert requests.get(base, headers=bearer(agency_db[1].education_editor), timeout=10).status_code == 403
         assert requests.get(base, headers=bearer(agency_db[1].health_viewer), timeout=30).status_code == 200
     with app.test_request_context():
-        from mapserver.auth import ANONYMOUS, Principal
+        from mapserver.accounts.auth import ANONYMOUS, Principal
 
         internal = catalog["health"]
         assert not ANONYMOUS.can_read(internal)

@@ -6,7 +6,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from mapserver import audit
+from common import audit
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from common.migrations import sync_catalog
 from layers.registry import parse_layer
-from mapserver.migrations import sync_catalog
 
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
 WORLD = (-180.0, -90.0, 180.0, 90.0)

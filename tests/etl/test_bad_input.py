@@ -13,10 +13,10 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from common.settings import DEFAULTS
 from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file
-from mapserver.config import DEFAULTS
 from tests.etl.conftest import leftovers, published
 
 AREA = DEFAULTS["AREA_BBOX"]

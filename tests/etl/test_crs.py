@@ -7,10 +7,10 @@ import pyproj
 import pytest
 import shapely
 
+from common.settings import DEFAULTS
 from etl import crs
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file
-from mapserver.config import DEFAULTS
 from tests.etl.conftest import rows_of
 
 AREA = DEFAULTS["AREA_BBOX"]

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from common.settings import DEFAULTS
 from etl import encoding
 from etl.pipeline import LoadOptions, load_file
-from mapserver.config import DEFAULTS
 from tests.etl.conftest import rows_of
 
 AREA = DEFAULTS["AREA_BBOX"]

@@ -10,11 +10,11 @@ import pyproj
 import pytest
 import shapely
 
+from common.settings import DEFAULTS
 from etl import crs
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file
 from etl.read import csv_coordinate_columns, fold_name
-from mapserver.config import DEFAULTS
 from tests.etl.conftest import PLACES, published, rows_of
 
 AREA = DEFAULTS["AREA_BBOX"]

@@ -13,9 +13,9 @@ import geopandas as gpd
 import psycopg2
 import shapely
 
+from common.settings import DEFAULTS
 from etl import load
 from etl.pipeline import LoadOptions, load_file
-from mapserver.config import DEFAULTS
 from tests.etl.conftest import leftovers, published, rows_of
 
 AREA = DEFAULTS["AREA_BBOX"]

@@ -1,4 +1,4 @@
-"""gzip (mapserver/compress.py): what is compressed, what is not, and that nothing changes in the bytes."""
+"""gzip (mapserver/web/compress.py): what is compressed, what is not, and that nothing changes in the bytes."""
 
 from __future__ import annotations
 

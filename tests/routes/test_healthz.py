@@ -9,8 +9,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from common.migrations import apply_migrations
 from mapserver import create_app
-from mapserver.migrations import apply_migrations
 from tests import pg
 
 

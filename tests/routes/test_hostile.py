@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from mapserver.api.declare import ROUTES
+from mapserver.api.routes import ROUTES
 
 HOSTILE = [
     "NaN", "nan", "Infinity", "-Infinity", "inf", "1e309", "-1e309", "9" * 400, "-1", "0", "-0", "1.5", "0x10",

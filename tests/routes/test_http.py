@@ -8,9 +8,9 @@ import time
 import pytest
 import requests
 
+from common.settings import DEFAULTS
 from etl.pipeline import LoadOptions, load_file
 from mapserver import create_app
-from mapserver.config import DEFAULTS
 from tests import pg
 from tests.serving import serving
 

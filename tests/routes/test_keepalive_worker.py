@@ -1,5 +1,5 @@
 """The app under gunicorn as `make run` serves it: kept-alive connections stay with the thread that answered
-them (mapserver.keepalive), and that must never cost another client its answer."""
+them (mapserver.web.keepalive), and that must never cost another client its answer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mapserver.keepalive import LINGER_MS
+from mapserver.web.keepalive import LINGER_MS
 from tests.serving import gunicorn
 
 PATH = "/api/collections/health/items?limit=2"
@@ -37,7 +37,7 @@ def _get(conn: http.client.HTTPConnection, path: str = PATH) -> http.client.HTTP
 
 
 def test_make_run_serves_with_the_keepalive_worker(one_thread):
-    assert "Using worker: mapserver.keepalive.KeepAliveThreadWorker" in one_thread.log.read_text()
+    assert "Using worker: mapserver.web.keepalive.KeepAliveThreadWorker" in one_thread.log.read_text()
 
 
 def test_a_client_is_answered_request_after_request_on_one_connection(one_thread):

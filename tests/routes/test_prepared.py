@@ -7,10 +7,10 @@ import pytest
 import requests
 
 from mapserver import create_app
-from mapserver.catalog import Published
-from mapserver.db import ONCE, PER_CALL, get_db, read_prepared
-from mapserver.query.compiled import Compiled, _compiled
-from mapserver.query.features import ItemsQuery, items_plan
+from mapserver.features.query.features import ItemsQuery, items_plan
+from mapserver.web.catalog import Published
+from mapserver.web.compiled import Compiled, _compiled
+from mapserver.web.db import ONCE, PER_CALL, get_db, read_prepared
 from tests.serving import serving
 
 QUERIES = [
@@ -86,7 +86,7 @@ def test_a_failed_statement_leaves_the_session_planning_as_before(both):
 def _plan_per_call(conn) -> None:
     with conn.cursor() as cur:
         cur.execute(f"SET plan_cache_mode = {PER_CALL}")
-    conn.commit()  # read statements run outside a transaction (mapserver.db.read_query)
+    conn.commit()  # read statements run outside a transaction (mapserver.web.db.read_query)
     conn.plan_mode = PER_CALL
 
 

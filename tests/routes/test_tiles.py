@@ -13,10 +13,10 @@ import pytest
 import requests
 import shapely
 
+from common.settings import DEFAULTS
 from etl.pipeline import LoadOptions, load_file
 from etl.publish import publish
 from mapserver import create_app
-from mapserver.config import DEFAULTS
 from tests.serving import serving
 
 MVT = "application/vnd.mapbox-vector-tile"

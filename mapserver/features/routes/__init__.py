@@ -1,0 +1,1 @@
+"""The features routes, declared on the API blueprint (mapserver.api) when imported."""

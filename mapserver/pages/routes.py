@@ -1,0 +1,97 @@
+"""The citizens' map page at `/`, and `/static/...` (the page's own files and the vendored libraries).
+
+The page is a thin template around Leaflet + Leaflet.VectorGrid: everything it needs to start
+(texts, layers, legend, versioned tile URLs, base map) is in one JSON block, so the first view
+costs no extra round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, send_from_directory, url_for
+
+from layers import Layer
+from mapserver.accounts.access import readable_layers
+from mapserver.pages.text import TEXT
+from mapserver.tiles.sources import current_sources, tile_url_template
+from mapserver.web.catalog import catalog
+from mapserver.web.errors import LayerNotFound, prefers_english
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+API_BASE = "/api"  # where the page finds /nearest, /search and /tiles
+NEAREST_LAYER, NEAREST_KIND = "health", "vaccination"
+VENDOR_MAX_AGE = 365 * 24 * 3600  # URLs carry the asset version, so a year is safe
+APP_MAX_AGE = 24 * 3600
+
+
+@lru_cache(maxsize=1)
+def asset_version() -> str:
+    """A short hash of the page's files and the npm lock file: it changes whenever an asset may have."""
+    digest = hashlib.sha256()
+    for path in sorted((STATIC_DIR / "app").rglob("*")) + [STATIC_DIR.parent / "package-lock.json"]:
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def asset(filename: str) -> str:
+    return url_for("pages.static_file", filename=filename, v=asset_version())
+
+
+def _legend(layer: Layer, lang: str) -> list[dict]:
+    kinds = layer.style.get("kinds", {})
+    return [{"kind": kind, "color": s.get("color", layer.style.get("color")), "icon": s.get("icon", ""),
+             "label": s.get("label", {}).get(lang, kind)} for kind, s in kinds.items()]
+
+
+def _page_layers(lang: str) -> list[dict]:
+    """The public layers with published data, each with its versioned tile URL and legend."""
+    shown = []
+    for layer in readable_layers():
+        try:
+            (source,) = current_sources((layer,))
+        except LayerNotFound:  # nothing published yet
+            continue
+        shown.append({
+            "slug": layer.slug, "title": layer.title[lang], "color": layer.style.get("color", "#555"),
+            "tiles": tile_url_template(layer.slug, str(source.version)),
+            "minzoom": layer.min_zoom, "legend": _legend(layer, lang),
+            "on": layer.slug not in current_app.config["MAP_LAYERS_OFF"],
+        })
+    return shown
+
+
+@bp.get("/")
+def map_page() -> Response:
+    lang = "en" if prefers_english() else "vi"
+    cfg = current_app.config
+    nearest_layer = catalog()[NEAREST_LAYER]
+    config = {
+        "lang": lang, "apiBase": API_BASE, "text": TEXT[lang],
+        "center": list(cfg["MAP_CENTER"]), "zoom": int(cfg["MAP_ZOOM"]),
+        "basemap": {"url": cfg["BASEMAP_URL"], "attribution": cfg["BASEMAP_ATTRIBUTION"]},
+        "layers": _page_layers(lang),
+        "nearest": {"layer": NEAREST_LAYER, "kind": NEAREST_KIND, "kinds": _legend(nearest_layer, lang)},
+        "icons": asset("app/icons.svg"),
+    }
+    html = render_template("map.html", lang=lang, t=TEXT[lang], config=config, asset=asset,
+                           other_lang="vi" if lang == "en" else "en")
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
+@bp.get("/static/<path:filename>")
+def static_file(filename: str) -> Response:
+    """The page's files; vendored libraries (copied from node_modules by `make install`) are cached a year."""
+    max_age = VENDOR_MAX_AGE if filename.startswith("vendor/") else APP_MAX_AGE
+    response = send_from_directory(STATIC_DIR, filename, max_age=max_age)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
