@@ -7,9 +7,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from common import logs
-from common.database import connect
+from common.database import connection
 from common.migrations import MigrationError, apply_migrations, sync_catalog
-from common.settings import database_url
 from etl import unfinished
 from etl.cli import demo_group, etl_group, layers_group, wards_group
 from mapserver import create_app
@@ -32,15 +31,13 @@ def db_group() -> None:
 @with_appcontext
 def db_migrate() -> None:
     """Apply pending migrations in sql/, sync the layer catalog, drop the tables of crashed loads."""
-    conn = connect(database_url(current_app.config), application_name="mapserver-migrate")
     try:
-        applied = apply_migrations(conn)
-        sync_catalog(conn, current_app.extensions["mapserver.catalog"])
-        abandoned = unfinished.drop_abandoned(conn)
+        with connection(current_app.config, application_name="mapserver-migrate") as conn:
+            applied = apply_migrations(conn)
+            sync_catalog(conn, current_app.extensions["mapserver.catalog"])
+            abandoned = unfinished.drop_abandoned(conn)
     except MigrationError as err:
         raise click.ClickException(str(err)) from err
-    finally:
-        conn.close()
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
     for slug, versions in abandoned.items():
         click.echo(f"dropped the unfinished load(s) of {slug}: version(s) {', '.join(map(str, versions))}")
