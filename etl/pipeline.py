@@ -244,6 +244,7 @@ def _refuse_if_nothing(report: LoadReport, path: Path) -> None:
         raise LoadRefused("the file has no rows", "tệp không có dòng dữ liệu nào", source=path.name)
     if report.rows_loaded == 0:
         first = report.rejections[0] if report.rejections else None
-        detail = f" (first: row {first.row}, {first.field}: {first.reason})" if first else ""
-        raise LoadRefused(f"none of the {report.rows_read} rows is valid{detail}",
-                          f"không có dòng nào hợp lệ trong {report.rows_read} dòng{detail}", source=path.name)
+        en = f" (first: row {first.row}, {first.field}: {first.reason})" if first else ""
+        vi = f" (dòng đầu tiên: dòng {first.row}, {first.field}: {first.reason_vi})" if first else ""
+        raise LoadRefused(f"none of the {report.rows_read} rows is valid{en}",
+                          f"không có dòng nào hợp lệ trong {report.rows_read} dòng{vi}", source=path.name)

@@ -6,15 +6,36 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 
+from etl.reasons import Reason
+
 MAX_LISTED_REJECTIONS = 1000  # beyond this only the count grows; the report stays readable
 MAX_LISTED_WARNINGS = 200
+MAX_GROUPS = 100  # distinct (field, reason) groups; beyond, only the counts per reason code grow
+FIRST_ROWS = 5  # rows named in a group
 
 
 @dataclass
 class Rejection:
+    """One rejected row: `reason` in English, `reason_vi` in Vietnamese, `value` as the file had it."""
+
     row: int
     field: str
+    value: str | None
+    code: str
     reason: str
+    reason_vi: str
+
+
+@dataclass
+class RejectionGroup:
+    """Rows rejected for the same reason on the same field (and value): one line a clerk can act on."""
+
+    code: str
+    field: str
+    reason: str
+    reason_vi: str
+    count: int = 0
+    first_rows: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -43,6 +64,8 @@ class LoadReport:
     rows_repaired: int = 0
     rows_rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    rejection_groups: list[RejectionGroup] = field(default_factory=list)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     near_duplicates: int = 0
     near_duplicate_pairs: list[NearDuplicate] = field(default_factory=list)
@@ -63,10 +86,37 @@ class LoadReport:
     seconds: float = 0.0
     seconds_indexing: float = 0.0  # of `seconds`: building the indexes and ANALYZE after the COPY
 
-    def reject(self, row: int, field_name: str, reason: str) -> None:
+    def __post_init__(self) -> None:
+        self._groups: dict[tuple[str, str], RejectionGroup] = {}
+        self._batch: list[Rejection] = []  # not part of the report: the current chunk's, for the rejected-rows file
+
+    def reject(self, row: int, field_name: str, value: object, reason: Reason) -> None:
         self.rows_rejected += 1
+        self.rejected_by_reason[reason.code] = self.rejected_by_reason.get(reason.code, 0) + 1
+        rejection = Rejection(row, field_name, None if value is None else str(value), reason.code, reason.en,
+                              reason.vi)
+        self._batch.append(rejection)
         if len(self.rejections) < MAX_LISTED_REJECTIONS:
-            self.rejections.append(Rejection(row, field_name, reason))
+            self.rejections.append(rejection)
+        self._group(rejection)
+
+    def _group(self, rejection: Rejection) -> None:
+        key = (rejection.field, rejection.reason)
+        group = self._groups.get(key)
+        if group is None:
+            if len(self._groups) >= MAX_GROUPS:
+                return
+            group = self._groups[key] = RejectionGroup(rejection.code, rejection.field, rejection.reason,
+                                                       rejection.reason_vi)
+            self.rejection_groups.append(group)
+        group.count += 1
+        if len(group.first_rows) < FIRST_ROWS:
+            group.first_rows.append(rejection.row)
+
+    def take_batch(self) -> list[Rejection]:
+        """The rejections since the last call (one chunk's), in row order."""
+        batch, self._batch = sorted(self._batch, key=lambda r: r.row), []
+        return batch
 
     def near_duplicate(self, row: int, other_row: int, name: str, metres: float) -> None:
         self.near_duplicates += 1

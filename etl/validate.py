@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from etl import reasons
 from etl.errors import LoadRefused
 from etl.read import Batch
 from etl.report import LoadReport
@@ -82,9 +83,10 @@ def _coerce(values: pd.Series, fld: Field) -> tuple[pd.Series, pd.Series]:
     return dates.astype(object).where(text.notna(), None), text.notna() & dates.isna()
 
 
-def _fix_geometries(geoms: np.ndarray, layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str | None]]:
+def _fix_geometries(geoms: np.ndarray, layer: Layer
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[reasons.Reason | None]]:
     """(geometries, repaired mask, ok mask, reason per rejected row)."""
-    reasons: list[str | None] = [None] * len(geoms)
+    why: list[reasons.Reason | None] = [None] * len(geoms)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     geoms = np.where(missing, None, geoms)
     if (shapely.get_coordinate_dimension(geoms) > 2).any():  # Z or M: dropped (a cheap test; force_2d copies)
@@ -93,7 +95,7 @@ def _fix_geometries(geoms: np.ndarray, layer: Layer) -> tuple[np.ndarray, np.nda
     if invalid.any():
         geoms[invalid] = shapely.make_valid(geoms[invalid])
     for i in np.flatnonzero(missing):
-        reasons[i] = "empty or missing geometry"
+        why[i] = reasons.MISSING_GEOMETRY
     allowed = set(layer.geometry_types)
     kinds = shapely.get_type_id(geoms)
     for kind, make_multi in _TO_MULTI.items():
@@ -103,9 +105,9 @@ def _fix_geometries(geoms: np.ndarray, layer: Layer) -> tuple[np.ndarray, np.nda
     kinds = shapely.get_type_id(geoms)
     allowed_ids = [_TYPE_ID[k] for k in allowed]
     for i in np.flatnonzero(~missing & ~np.isin(kinds, allowed_ids)):
-        geoms[i], reasons[i] = _unify_rare(geoms[i], allowed)
-    ok = np.array([r is None for r in reasons], dtype=bool)
-    return geoms, invalid & ok, ok, reasons
+        geoms[i], why[i] = _unify_rare(geoms[i], allowed)
+    ok = np.array([r is None for r in why], dtype=bool)
+    return geoms, invalid & ok, ok, why
 
 
 def _unify_rare(geom, allowed: set[str]):
@@ -118,21 +120,21 @@ def _unify_rare(geom, allowed: set[str]):
         if len(parts) == 1:
             part = parts[0]
             return (part, None) if part.geom_type in allowed else (_TO_MULTI[part.geom_type]([part]), None)
-    return geom, f"geometry type {kind} not accepted (expected {', '.join(sorted(allowed))})"
+    return geom, reasons.geometry_type(kind, allowed)
 
 
 def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tuple[float, float, float, float],
                    seen_ids: SeenIds, report: LoadReport) -> pd.DataFrame:
     """Clean rows of one batch as a frame of id, the layer's fields and `geom`; the rest go to the report."""
     rows = np.arange(batch.first_row, batch.first_row + len(batch.attributes))
-    geoms, repaired, ok, reasons = _fix_geometries(np.asarray(batch.geometries, dtype=object), layer)
+    geoms, repaired, ok, why = _fix_geometries(np.asarray(batch.geometries, dtype=object), layer)
     for i in np.flatnonzero(~ok):
-        report.reject(int(rows[i]), "geometry", reasons[i])
+        report.reject(int(rows[i]), "geometry", None, why[i])
     bounds = shapely.bounds(geoms)
     lo, hi = np.subtract(area[:2], _EPSILON), np.add(area[2:], _EPSILON)  # float dirt: 180.00000000000006
     inside = (bounds[:, 0] >= lo[0]) & (bounds[:, 1] >= lo[1]) & (bounds[:, 2] <= hi[0]) & (bounds[:, 3] <= hi[1])
     for i in np.flatnonzero(ok & ~inside):
-        report.reject(int(rows[i]), "geometry", "outside the deployment area")
+        report.reject(int(rows[i]), "geometry", _wkt(geoms[i]), reasons.OUTSIDE_AREA)
     ok &= inside
     frame = pd.DataFrame(index=batch.attributes.index)
     frame["id"] = _ids(batch, mapping, layer, rows)
@@ -141,17 +143,23 @@ def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tu
         source = batch.attributes[mapping[fld.name]] if fld.name in mapping else absent
         frame[fld.name], bad = _coerce(source, fld)
         for i in np.flatnonzero(ok & bad.to_numpy()):
-            report.reject(int(rows[i]), fld.name, f"not a valid {fld.type}: {source.iloc[i]!r}")
+            report.reject(int(rows[i]), fld.name, source.iloc[i], reasons.bad_type(fld.type, source.iloc[i]))
         ok &= ~bad.to_numpy()
         if fld.required:
             empty = frame[fld.name].isna().to_numpy()
             for i in np.flatnonzero(ok & empty):
-                report.reject(int(rows[i]), fld.name, "required value is empty")
+                report.reject(int(rows[i]), fld.name, None, reasons.REQUIRED_EMPTY)
             ok &= ~empty
     ok &= _unique(frame["id"], rows, ok, seen_ids, report)
     report.rows_repaired += int((repaired & ok).sum())
     frame["geom"] = geoms
     return frame[ok]
+
+
+def _wkt(geom) -> str:
+    """A rejected geometry as the clerk can find it again: short WKT, 6 decimals (10 cm)."""
+    text = shapely.to_wkt(geom, rounding_precision=6, trim=True)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def near_duplicates(frame: pd.DataFrame, first_row: int, metres: float, report: LoadReport) -> None:
@@ -226,7 +234,7 @@ def _unique(ids: pd.Series, rows: np.ndarray, ok: np.ndarray, seen: SeenIds, rep
     keep = np.ones(len(ids), dtype=bool)
     positions = np.flatnonzero(ok)[repeated]
     for i in positions:
-        report.reject(int(rows[i]), "id", f"duplicate id {ids.iloc[i]!r}")
+        report.reject(int(rows[i]), "id", ids.iloc[i], reasons.duplicate_id(ids.iloc[i]))
     keep[positions] = False
     seen.add(hashes[~repeated])
     return keep

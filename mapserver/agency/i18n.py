@@ -1,8 +1,6 @@
-"""The agency pages' words in Vietnamese (first) and English, and the ETL's reasons in both."""
+"""The agency pages' words in Vietnamese (first) and English (the ETL writes its reasons in both)."""
 
 from __future__ import annotations
-
-import re
 
 from flask import request, session
 
@@ -68,18 +66,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "published_ok": ("Đã công bố phiên bản {version}.", "Version {version} is published."),
 }
 
-# The ETL writes its row reasons in English; these patterns give them in Vietnamese too.
-_REASONS: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"^empty or missing geometry$"), "thiếu dữ liệu hình học"),
-    (re.compile(r"^outside the deployment area$"), "nằm ngoài khu vực triển khai"),
-    (re.compile(r"^required value is empty$"), "thiếu giá trị bắt buộc"),
-    (re.compile(r"^duplicate id (.*)$"), r"mã bị trùng \1"),
-    (re.compile(r"^not a valid (\S+): (.*)$"), r"không phải giá trị \1 hợp lệ: \2"),
-    (re.compile(r"^geometry type (\S+) not accepted \(expected (.*)\)$"),
-     r"kiểu hình học \1 không được chấp nhận (cần \2)"),
-]
-
-
 def lang() -> str:
     """`?lang=` remembered in the session, else the browser's preference, Vietnamese first."""
     if request.args.get("lang") in ("vi", "en"):
@@ -92,10 +78,3 @@ def lang() -> str:
 def t(key: str, **values) -> str:
     vi, en = TEXT[key]
     return (en if lang() == "en" else vi).format(**values)
-
-
-def reason_vi(reason: str) -> str:
-    for pattern, vi in _REASONS:
-        if pattern.match(reason):
-            return pattern.sub(vi, reason)
-    return reason

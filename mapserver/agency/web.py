@@ -17,7 +17,7 @@ from mapserver import accounts
 from mapserver.accounts.auth import Principal, current_principal
 from mapserver.agency import actions, client_addr, csrf, limit_writes, limiter, queries
 from mapserver.agency.api import upload_options
-from mapserver.agency.i18n import lang, reason_vi, t
+from mapserver.agency.i18n import lang, t
 from mapserver.jobs import for_layer
 from mapserver.web.catalog import catalog, get_layer
 from mapserver.web.db import get_db
@@ -42,7 +42,7 @@ def _private(response):
 
 @bp.context_processor
 def _helpers() -> dict:
-    return {"t": t, "lang": lang(), "reason_vi": reason_vi, "principal": current_principal(), "catalog": catalog()}
+    return {"t": t, "lang": lang(), "principal": current_principal(), "catalog": catalog()}
 
 
 def _staff() -> Principal:
