@@ -71,10 +71,12 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
         click.echo(f"  warning: {warning}")
     for d in report.near_duplicate_pairs[:20]:
         click.echo(f"  near-duplicate: rows {d.row} and {d.other_row}, {d.name!r}, {d.metres} m apart")
-    for r in report.rejections[:20]:
-        click.echo(f"  row {r.row}: {r.field}: {r.reason}")
-    if report.rows_rejected > 20:
-        click.echo(f"  ... {report.rows_rejected - 20} more rejected rows (see the full report)")
+    for g in report.rejection_groups[:20]:
+        rows = ", ".join(map(str, g.first_rows)) + (", ..." if g.count > len(g.first_rows) else "")
+        click.echo(f"  {g.count} row(s) ({rows}): {g.field}: {g.reason}")
+        click.echo(f"      {g.count} dòng: {g.reason_vi}")
+    if len(report.rejection_groups) > 20:
+        click.echo(f"  ... {len(report.rejection_groups) - 20} more reasons (see the full report)")
     for issue in report.address_issues[:20]:
         click.echo(f"  row {issue.row}: address not understood, loaded as is: {issue.address!r}: {issue.reason}")
     if report.warnings:
@@ -82,6 +84,30 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
     if report_file:
         report_file.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     return report
+
+
+def _field_mapping(_ctx, _param, items: tuple[str, ...]) -> dict[str, str]:
+    """`--field name="Tên đơn vị"` -> {"name": "Tên đơn vị"}; an empty column says the file has none."""
+    mapping = {}
+    for item in items:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r}: write FIELD=COLUMN, e.g. name=\"Tên đơn vị\"", param_hint="--field")
+        mapping[name.strip()] = column.strip()
+    return mapping
+
+
+def _value_mapping(_ctx, _param, items: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """`--value kind:"Tiêm chủng dịch vụ"=vaccination` -> {"kind": {"Tiêm chủng dịch vụ": "vaccination"}}."""
+    mapping: dict[str, dict[str, str]] = {}
+    for item in items:
+        name, colon, rest = item.partition(":")
+        raw, equals, code = rest.rpartition("=")
+        if not colon or not equals or not name.strip() or not raw.strip() or not code.strip():
+            raise click.BadParameter(f"{item!r}: write FIELD:VALUE=CODE, e.g. kind:\"Tiêm chủng dịch vụ\"=vaccination",
+                                     param_hint="--value")
+        mapping.setdefault(name.strip(), {})[raw.strip()] = code.strip()
+    return mapping
 
 
 def _options(**overrides) -> LoadOptions:
@@ -107,13 +133,27 @@ def etl_group() -> None:
               help="Write the JSON report here.")
 @click.option("--no-address-normalisation", is_flag=True,
               help="Keep ward, ward_code and province as the file has them instead of reading them off the address.")
+@click.option("--rejected-csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every rejected row here (its columns, then row, field, value and the reason in Vietnamese "
+                   "and English), to fix in the spreadsheet and load again.")
+@click.option("--field", "fields", multiple=True, callback=_field_mapping, metavar="FIELD=COLUMN",
+              help="The file's column for a layer field when its name does not say so, e.g. "
+                   "--field name=\"Tên đơn vị\" (repeatable; FIELD= alone: the file has no such column).")
+@click.option("--value", "values", multiple=True, callback=_value_mapping, metavar="FIELD:VALUE=CODE",
+              help="What a category value written in the file means, e.g. "
+                   "--value kind:\"Tiêm chủng dịch vụ\"=vaccination (repeatable).")
 def etl_load(file: Path, slug: str, crs, encoding, source_layer, dry_run: bool, no_publish: bool, report_file,
-             no_address_normalisation: bool) -> None:
-    """Validate FILE (or a shapefile folder) and load it as a new version of a layer."""
+             no_address_normalisation: bool, rejected_csv: Path | None, fields: dict, values: dict) -> None:
+    """Validate FILE (or a shapefile folder) and load it as a new version of a layer.
+
+    Columns are matched to the layer's fields by name, Vietnamese and English title and the aliases of the
+    definition (`mapserver layers fields LAYER` lists them); category values by code, label and alias.
+    """
     layer = _layer(slug)
     with _connection() as conn:
         run_load(conn, layer, file, _options(crs=crs, encoding=encoding, source_layer=source_layer, dry_run=dry_run,
-                                             publish=not no_publish,
+                                             publish=not no_publish, fields=fields, values=values,
+                                             rejected_rows=rejected_csv,
                                              normalise_addresses=not no_address_normalisation), report_file)
 
 
@@ -132,6 +172,20 @@ def layers_list() -> None:
         click.echo(f"{'layer':<12} {'visibility':<10} {'published':>9} {'features':>9}  title")
         for slug, visibility, version, count, title in cur.fetchall():
             click.echo(f"{slug:<12} {visibility:<10} {version or '-':>9} {count or 0:>9}  {title}")
+
+
+@layers_group.command("fields")
+@click.argument("slug")
+def layers_fields(slug: str) -> None:
+    """The fields of a layer: the column names a file may use for each, and the values a category accepts."""
+    layer = _layer(slug)
+    click.echo(f"{layer.id_field:<16} id      {' | '.join(layer.id_aliases)}")
+    for fld in layer.fields:
+        names = " | ".join((fld.title["vi"], fld.title["en"], *fld.aliases))
+        click.echo(f"{fld.name:<16} {fld.type:<7} {'required ' if fld.required else ''}{names}")
+        for code in fld.values:
+            spelled = " | ".join((fld.label(code, "vi"), fld.label(code, "en"), *fld.value_aliases.get(code, ())))
+            click.echo(f"{'':<18}{code}: {spelled}")
 
 
 @layers_group.command("versions")

@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -21,15 +21,16 @@ import psycopg2
 import shapely
 from tqdm import tqdm
 
-from etl import address, gtfs, indexes, load, sources, unfinished
+from etl import address, gtfs, indexes, load, matching, sources, unfinished
 from etl import crs as crs_mod
 from etl import encoding as encoding_mod
 from etl import publish as publish_mod
 from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
-from etl.read import open_source
+from etl.read import CSV_X_NAMES, CSV_Y_NAMES, open_source
+from etl.rejected import RejectedRows
 from etl.report import LoadReport
-from etl.validate import SeenIds, column_map, near_duplicates, validate_batch
+from etl.validate import SeenIds, near_duplicates, validate_batch
 from layers import Layer
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ class LoadOptions:
     on_progress: Callable[[int, int], None] | None = None  # (rows read, rows in the file) after each chunk
     normalise_addresses: bool = True
     ward_distance_factor: float = 3.0
+    fields: dict[str, str | None] = field(default_factory=dict)  # layer field -> the file's column (etl.matching)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> {value as written: code}
+    rejected_rows: Path | None = None  # write every rejected row here as CSV (etl.rejected)
 
 
 def options_from_config(config: Mapping[str, Any], **overrides: Any) -> LoadOptions:
@@ -128,9 +132,9 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
         if note:
             report.warn(note)
         report.crs_in = crs_mod.describe(source_crs)
-        mapping = column_map(layer, info.fields, path.name)
+        plan = _plan(layer, info.fields, options, report, path.name)
         text_fix = encoding_mod.declared_fix(options.encoding)
-        stream = partial(_stream, batches, info.feature_count, layer, mapping, text_fix, source_crs, options, report,
+        stream = partial(_stream, batches, info.feature_count, layer, plan, text_fix, source_crs, options, report,
                          source=path.name)
         if options.dry_run:
             stream(None)
@@ -187,12 +191,13 @@ def _drop_unfinished(conn, layer: Layer) -> None:
         log.warning("could not drop the unfinished version of %s: %s", layer.slug, exc)
 
 
-def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], text_fix, source_crs,
+def _stream(batches, total: int | None, layer: Layer, plan: matching.Plan, text_fix, source_crs,
             options: LoadOptions, report: LoadReport, copy: load.ParallelCopy | None, source: str) -> None:
     """Fix text, reproject and validate each chunk while the previous ones are COPYed (`copy` None: a dry run)."""
     seen = SeenIds()
     show = sys.stderr.isatty() if options.progress is None else options.progress
-    with tqdm(total=total or None, unit=" rows", disable=not show, desc=layer.slug) as bar:
+    writer = RejectedRows(options.rejected_rows) if options.rejected_rows else nullcontext()
+    with tqdm(total=total or None, unit=" rows", disable=not show, desc=layer.slug) as bar, writer as rejected:
         for batch in batches:
             if text_fix is None:
                 text_fix = encoding_mod.detect(batch.attributes)
@@ -200,10 +205,13 @@ def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], t
             batch.attributes = text_fix.apply(batch.attributes)
             batch.geometries = _to_wgs84(batch.geometries, source_crs, options, report, source)
             report.rows_read += len(batch.attributes)
-            frame = validate_batch(batch, layer, mapping, options.area, seen, report)
+            frame = validate_batch(batch, layer, plan, options.area, seen, report)
             if options.normalise_addresses:
                 frame = address.normalise(frame, layer, report, batch.first_row, options.ward_distance_factor)
             near_duplicates(frame, batch.first_row, options.near_duplicate_metres, report)
+            rejections = report.take_batch()
+            if rejected is not None:
+                rejected.write(batch.attributes, batch.first_row, rejections)
             if not frame.empty:
                 report.extend_bbox(tuple(float(v) for v in shapely.total_bounds(frame["geom"].to_numpy())))
             if copy is None:
@@ -215,6 +223,18 @@ def _stream(batches, total: int | None, layer: Layer, mapping: dict[str, str], t
                 options.on_progress(report.rows_read, total or 0)
     if copy is not None:
         report.rows_loaded = copy.finish()
+
+
+def _plan(layer: Layer, columns: list[str], options: LoadOptions, report: LoadReport, source: str) -> matching.Plan:
+    """Match the columns (refusing a file without a required one) and say in the report what was matched."""
+    found, match = matching.plan(layer, columns, options.fields, options.values, source,
+                                 ignore=(*CSV_X_NAMES, *CSV_Y_NAMES))
+    report.columns = dict(found.columns)
+    report.unmatched_columns = match.unmatched_columns
+    if match.unmatched_columns:
+        report.warn(f"column(s) not loaded, matching no field: {', '.join(match.unmatched_columns)} / "
+                    f"cột không được nạp vì không khớp trường nào: {', '.join(match.unmatched_columns)}")
+    return found
 
 
 def _inner_layer(readable: Path, source_layer: str | None) -> str | None:

@@ -73,6 +73,8 @@ class LoadReport:
     addresses_converted: int = 0
     addresses_unparsed: int = 0
     address_issues: list[AddressIssue] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # layer field -> the file's column
+    unmatched_columns: list[str] = field(default_factory=list)
     crs_in: str | None = None
     crs_out: str = "EPSG:4326"
     axes_swapped: bool = False

@@ -1,4 +1,4 @@
-"""Repair what can be repaired, reject the rest row by row, map columns to the layer's fields."""
+"""Repair what can be repaired, reject the rest row by row (etl.matching says which column is which)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import shapely
 
 from etl import reasons
-from etl.errors import LoadRefused
+from etl.matching import Plan
 from etl.read import Batch
 from etl.report import LoadReport
 from layers import Field, Layer
@@ -21,17 +21,6 @@ _SINGLE = {v: k for k, v in _MULTI.items()}
 _TO_MULTI = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons}
 _EPSILON = 1e-9  # degrees, ~0.1 mm
 _TYPE_ID = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}
-
-
-def column_map(layer: Layer, columns: list[str], source: str) -> dict[str, str]:
-    """Layer field (and id) -> source column, matched case-insensitively; refuse missing required ones."""
-    by_lower = {c.lower(): c for c in columns}
-    mapping = {name: by_lower[name] for name in (layer.id_field, *layer.field_names) if name in by_lower}
-    missing = [f.name for f in layer.required if f.name not in mapping]
-    if missing:
-        raise LoadRefused(f"required column(s) missing: {', '.join(missing)}",
-                          f"thiếu cột bắt buộc: {', '.join(missing)}", source=source, field=missing[0])
-    return mapping
 
 
 def _is_nfc(text: pa.Array) -> bool:
@@ -123,7 +112,7 @@ def _unify_rare(geom, allowed: set[str]):
     return geom, reasons.geometry_type(kind, allowed)
 
 
-def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tuple[float, float, float, float],
+def validate_batch(batch: Batch, layer: Layer, plan: Plan, area: tuple[float, float, float, float],
                    seen_ids: SeenIds, report: LoadReport) -> pd.DataFrame:
     """Clean rows of one batch as a frame of id, the layer's fields and `geom`; the rest go to the report."""
     rows = np.arange(batch.first_row, batch.first_row + len(batch.attributes))
@@ -137,14 +126,16 @@ def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tu
         report.reject(int(rows[i]), "geometry", _wkt(geoms[i]), reasons.OUTSIDE_AREA)
     ok &= inside
     frame = pd.DataFrame(index=batch.attributes.index)
-    frame["id"] = _ids(batch, mapping, layer, rows)
+    frame["id"] = _ids(batch, plan.columns, layer, rows)
     absent = pd.Series(None, index=frame.index, dtype="str")
     for fld in layer.fields:
-        source = batch.attributes[mapping[fld.name]] if fld.name in mapping else absent
+        source = batch.attributes[plan.columns[fld.name]] if fld.name in plan.columns else absent
         frame[fld.name], bad = _coerce(source, fld)
         for i in np.flatnonzero(ok & bad.to_numpy()):
             report.reject(int(rows[i]), fld.name, source.iloc[i], reasons.bad_type(fld.type, source.iloc[i]))
         ok &= ~bad.to_numpy()
+        if fld.name in plan.values:
+            ok &= ~_categorise(frame, fld.name, plan, rows, ok, report)
         if fld.required:
             empty = frame[fld.name].isna().to_numpy()
             for i in np.flatnonzero(ok & empty):
@@ -154,6 +145,19 @@ def validate_batch(batch: Batch, layer: Layer, mapping: dict[str, str], area: tu
     report.rows_repaired += int((repaired & ok).sum())
     frame["geom"] = geoms
     return frame[ok]
+
+
+def _categorise(frame: pd.DataFrame, name: str, plan: Plan, rows: np.ndarray, ok: np.ndarray,
+                report: LoadReport) -> np.ndarray:
+    """Replace the field's values by their codes; the mask of rows whose value matches none (rejected)."""
+    matcher = plan.values[name]
+    codes, unknown = matcher.apply(frame[name])
+    unknown = unknown.to_numpy()
+    for i in np.flatnonzero(ok & unknown):
+        value = frame[name].iloc[i]
+        report.reject(int(rows[i]), name, value, matcher.reason(value))
+    frame[name] = pd.Series(codes, index=frame.index, dtype="str")
+    return unknown
 
 
 def _wkt(geom) -> str:

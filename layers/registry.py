@@ -30,9 +30,10 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 _LAYER_KEYS = {
     "slug", "sector", "agency", "visibility", "geometry", "id_field", "min_zoom", "max_zoom",
-    "title", "description", "fields", "style",
+    "title", "description", "fields", "style", "id_aliases",
 }
-_FIELD_KEYS = {"name", "type", "required", "filterable", "searchable", "values", "title"}
+_FIELD_KEYS = {"name", "type", "required", "filterable", "searchable", "values", "title", "aliases", "labels",
+               "value_aliases"}
 
 
 class CatalogError(ValueError):
@@ -48,10 +49,17 @@ class Field:
     filterable: bool = False
     searchable: bool = False
     values: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other column names agencies give this field (etl.matching folds them)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # value code -> {vi, en}
+    value_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # value code -> how people write it
 
     @property
     def sql_type(self) -> str:
         return SQL_TYPES[self.type]
+
+    def label(self, code: str, lang: str) -> str:
+        """A value's label in `lang`, the code itself when the definition gives none."""
+        return self.labels.get(code, {}).get(lang, code)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class Layer:
     style: dict[str, Any] = field(default_factory=dict)
     min_zoom: int = 0
     max_zoom: int = 22
+    id_aliases: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -115,20 +124,41 @@ def _bilingual(value: Any, where: str) -> dict[str, str]:
     return {k: str(v) for k, v in value.items()}
 
 
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    _require(isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value), where,
+             "must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _per_value(data: dict, key: str, values: tuple[str, ...], where: str) -> dict:
+    table = data.get(key, {})
+    _require(isinstance(table, dict), where, f"{key} must be a table keyed by value")
+    unknown = sorted(set(table) - set(values))
+    _require(not unknown, where, f"{key} for value(s) not in values: {', '.join(unknown)}")
+    return table
+
+
 def _parse_field(data: dict, where: str) -> Field:
     _check_keys(data, _FIELD_KEYS, where)
     name = data.get("name", "")
     _require(bool(_NAME.match(name)), where, f"field name {name!r} must be lower_snake_case")
     _require(name not in RESERVED_COLUMNS, where, f"field name {name!r} is reserved")
     _require(data.get("type") in SQL_TYPES, where, f"field {name!r} type must be one of {sorted(SQL_TYPES)}")
+    values = tuple(data.get("values", ()))
+    here = f"{where} field {name!r}"
     return Field(
         name=name,
         type=data["type"],
-        title=_bilingual(data.get("title"), f"{where} field {name!r} title"),
+        title=_bilingual(data.get("title"), f"{here} title"),
         required=bool(data.get("required", False)),
         filterable=bool(data.get("filterable", False)),
         searchable=bool(data.get("searchable", False)),
-        values=tuple(data.get("values", ())),
+        values=values,
+        aliases=_strings(data.get("aliases", []), f"{here} aliases"),
+        labels={code: _bilingual(label, f"{here} labels.{code}")
+                for code, label in _per_value(data, "labels", values, here).items()},
+        value_aliases={code: _strings(names, f"{here} value_aliases.{code}")
+                       for code, names in _per_value(data, "value_aliases", values, here).items()},
     )
 
 
@@ -161,6 +191,7 @@ def parse_layer(data: dict, where: str) -> Layer:
         style=dict(data.get("style", {})),
         min_zoom=min_zoom,
         max_zoom=max_zoom,
+        id_aliases=_strings(data.get("id_aliases", []), f"{where} id_aliases"),
     )
 
 

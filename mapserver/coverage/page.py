@@ -32,7 +32,7 @@ def _classes(lang: str) -> list[dict]:
 def coverage_page() -> Response:
     lang = "en" if prefers_english() else "vi"
     layer = get_layer(LAYER)
-    kinds = [{"kind": k, "label": s.get("label", {}).get(lang, k)} for k, s in layer.style.get("kinds", {}).items()]
+    kinds = [{"kind": code, "label": layer.field("kind").label(code, lang)} for code in layer.field("kind").values]
     codes = province_codes(current_app.config["WARDS_PROVINCES"])
     config = {
         "lang": lang, "text": TEXT[lang], "layer": LAYER, "kind": DEFAULT_KIND, "kinds": kinds,

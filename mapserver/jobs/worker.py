@@ -143,6 +143,7 @@ class Worker:
     def _options(self, job: jobs.Job, beat: Heartbeat) -> LoadOptions:
         return dataclasses.replace(self.settings.load, publish=bool(job.options.get("publish")),
                                    crs=job.options.get("crs"), source_layer=job.options.get("source_layer"),
+                                   fields=job.options.get("fields") or {}, values=job.options.get("values") or {},
                                    actor=job.created_by, on_progress=beat.set_progress)
 
     def _end(self, conn, job: jobs.Job, name: str, *, report=None, error=None) -> None:

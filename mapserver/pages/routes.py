@@ -44,9 +44,9 @@ def asset(filename: str) -> str:
 
 
 def _legend(layer: Layer, lang: str) -> list[dict]:
-    kinds = layer.style.get("kinds", {})
-    return [{"kind": kind, "color": s.get("color", layer.style.get("color")), "icon": s.get("icon", ""),
-             "label": s.get("label", {}).get(lang, kind)} for kind, s in kinds.items()]
+    kinds, kind = layer.style.get("kinds", {}), layer.field("kind")
+    return [{"kind": code, "color": s.get("color", layer.style.get("color")), "icon": s.get("icon", ""),
+             "label": kind.label(code, lang) if kind else code} for code, s in kinds.items()]
 
 
 def _page_layers(lang: str) -> list[dict]:
