@@ -48,6 +48,14 @@ def test_a_minimal_definition_parses():
     ({"fields": [{"name": "geom", "type": "text", "title": {"vi": "a", "en": "b"}}]}, "reserved"),
     ({"fields": [{"name": "size", "type": "bigint", "title": {"vi": "a", "en": "b"}}]}, "type"),
     ({"min_zoom": 15, "max_zoom": 3}, "zoom"),
+    ({"fields": [{"name": "kind", "type": "text", "title": {"vi": "a", "en": "b"}, "aliases": "Loại"}]}, "aliases"),
+    ({"fields": [{"name": "kind", "type": "text", "title": {"vi": "a", "en": "b"}, "values": ["park"],
+                  "labels": {"zoo": {"vi": "Sở thú", "en": "Zoo"}}}]}, "not in values: zoo"),
+    ({"fields": [{"name": "kind", "type": "text", "title": {"vi": "a", "en": "b"}, "values": ["park"],
+                  "labels": {"park": {"vi": "Công viên"}}}]}, "labels.park"),
+    ({"fields": [{"name": "kind", "type": "text", "title": {"vi": "a", "en": "b"}, "values": ["park"],
+                  "value_aliases": {"park": ["", "vườn"]}}]}, "value_aliases.park"),
+    ({"id_aliases": ["Mã", 3]}, "id_aliases"),
 ])
 def test_bad_definitions_are_refused_with_the_reason(change, message):
     with pytest.raises(CatalogError, match=message):
@@ -61,3 +69,11 @@ def test_a_duplicate_slug_is_refused(tmp_path):
     (tmp_path / "b.toml").write_text(text)
     with pytest.raises(CatalogError, match="defined twice"):
         load_catalog(tmp_path)
+
+
+def test_every_category_of_the_builtin_layers_has_both_labels(catalog):
+    """The labels are what a clerk's file says and what the map's legend shows: none may be missing."""
+    for layer in catalog.values():
+        for fld in layer.fields:
+            assert set(fld.labels) == set(fld.values), (layer.slug, fld.name)
+            assert all(set(label) == {"vi", "en"} for label in fld.labels.values())
