@@ -94,7 +94,7 @@ def _publish_points(conn, layer, count: int) -> str:
         cur.execute("INSERT INTO mapserver.layer_versions (layer_slug, version, table_name, feature_count, bbox)"
                     " VALUES (%s, %s, %s, %s, %s)", (layer.slug, version, table, count, list(DENSE)))
     conn.commit()
-    publish(conn, layer.slug, version)
+    publish(conn, layer.slug, version, actor="bench")
     return table
 
 

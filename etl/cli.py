@@ -191,13 +191,19 @@ def layers_fields(slug: str) -> None:
 @layers_group.command("versions")
 @click.argument("slug")
 def layers_versions(slug: str) -> None:
-    """The versions of one layer, newest first."""
+    """The versions of one layer, newest first: loaded, published and rolled back when and by whom."""
     _layer(slug)
     with _connection() as conn, conn.cursor() as cur:
-        cur.execute("SELECT version, status, feature_count, source_name, created_by, created_at "
+        cur.execute("SELECT version, status, feature_count, source_name, created_by, created_at, published_by, "
+                    "published_at, rolled_back_by, rolled_back_at "
                     "FROM mapserver.layer_versions WHERE layer_slug = %s ORDER BY version DESC", (slug,))
-        for version, status, count, source, who, at in cur.fetchall():
-            click.echo(f"v{version:<4} {status:<9} {count:>9}  {at:%Y-%m-%d %H:%M}  {who or '-':<16} {source or ''}")
+        for version, status, count, source, who, at, pub_by, pub_at, back_by, back_at in cur.fetchall():
+            line = f"v{version:<4} {status:<9} {count:>9}  loaded {at:%Y-%m-%d %H:%M} by {who or '-'}"
+            if pub_at:
+                line += f"; published {pub_at:%Y-%m-%d %H:%M} by {pub_by or '-'}"
+            if back_at:
+                line += f"; rolled back {back_at:%Y-%m-%d %H:%M} by {back_by}"
+            click.echo(f"{line}  {source or ''}")
 
 
 def _publish_command(conn, layer, action: str, fn):
@@ -219,7 +225,7 @@ def layers_publish(slug: str, version: int) -> None:
     with _connection() as conn:
 
         def publish_it() -> int:
-            publish_mod.publish(conn, slug, version)
+            publish_mod.publish(conn, slug, version, actor=cli_actor())
             return version
 
         _publish_command(conn, layer, "layer.publish", publish_it)
@@ -228,10 +234,10 @@ def layers_publish(slug: str, version: int) -> None:
 @layers_group.command("rollback")
 @click.argument("slug")
 def layers_rollback(slug: str) -> None:
-    """Publish the version before the published one."""
+    """Publish the version that was published before the current one (skipping rolled-back ones)."""
     layer = _layer(slug)
     with _connection() as conn:
-        _publish_command(conn, layer, "layer.rollback", lambda: publish_mod.rollback(conn, slug))
+        _publish_command(conn, layer, "layer.rollback", lambda: publish_mod.rollback(conn, slug, actor=cli_actor()))
 
 
 @click.group("demo")

@@ -93,7 +93,7 @@ def load_file(conn, layer: Layer, path: Path, options: LoadOptions) -> LoadRepor
         unfinished.drop(conn, layer.slug)
         _load_version(conn, layer, path, options, report)
         if report.version is not None and options.publish:
-            publish_mod.publish(conn, layer.slug, report.version)
+            publish_mod.publish(conn, layer.slug, report.version, actor=options.actor)
             publish_mod.prune(conn, layer.slug, options.keep_versions)
             report.published = True
     except BaseException:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import psycopg2
 
+from common.audit import cli_actor
+
 MAPSERVER = str(Path(sys.executable).with_name("mapserver"))
 
 
@@ -38,6 +40,10 @@ def test_etl_load_then_versions_rollback_and_audit(fresh_db_url, demo_files, tmp
     versions = _run(fresh_db_url, "layers", "versions", "health").stdout.splitlines()
     assert versions[0].split()[:2] == ["v2", "published"] and versions[1].split()[:2] == ["v1", "retired"]
     assert "version 1 is now published" in _run(fresh_db_url, "layers", "rollback", "health").stdout
+    versions = _run(fresh_db_url, "layers", "versions", "health").stdout.splitlines()
+    actor = cli_actor()
+    assert "published" in versions[0] and "rolled back" in versions[0] and versions[0].count(f"by {actor}") == 3
+    assert versions[1].split()[:2] == ["v1", "published"] and "rolled back" not in versions[1]
     conn = psycopg2.connect(fresh_db_url)
     with conn.cursor() as cur:
         cur.execute("SELECT action, target, result FROM mapserver.audit_log ORDER BY id")

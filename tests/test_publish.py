@@ -86,12 +86,70 @@ def test_no_publish_keeps_the_old_version_then_publish_and_rollback(fresh_db_url
     report = load_file(conn, catalog["health"], path, LoadOptions(area=AREA, publish=False))
     assert (report.version, report.published) == (2, False)
     assert _reader_view(fresh_db_url)[0] == 1
-    assert publish(conn, "health", 2) == 1
+    assert publish(conn, "health", 2, actor="user:lan") == 1
     assert _reader_view(fresh_db_url) == (2, half, half)
-    assert rollback(conn, "health") == 1
+    assert rollback(conn, "health", actor="user:lan") == 1
     assert _reader_view(fresh_db_url)[0] == 1
-    with pytest.raises(LoadRefused, match="no earlier version"):
-        rollback(conn, "health")
+    with pytest.raises(LoadRefused, match="no earlier published version"):
+        rollback(conn, "health", actor="user:lan")
+    assert _reader_view(fresh_db_url)[0] == 1
+    conn.close()
+
+
+def _history(conn) -> list[tuple]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT version, status, published_by, rolled_back_by IS NOT NULL FROM mapserver.layer_versions "
+                    "WHERE layer_slug = 'health' ORDER BY version")
+        rows = cur.fetchall()
+    conn.rollback()
+    return rows
+
+
+def test_rollback_follows_the_history_not_the_version_numbers(fresh_db_url, catalog, demo_files, tmp_path):
+    """Load A (bad), roll back, load B (bad), roll back: the layer is back on the first version, never on A."""
+    path, _ = _half_of_health(demo_files, tmp_path)
+    conn = psycopg2.connect(fresh_db_url)
+    load_file(conn, catalog["health"], path, LoadOptions(area=AREA, actor="user:a"))  # A = v2
+    assert rollback(conn, "health", actor="user:lan") == 1
+    load_file(conn, catalog["health"], path, LoadOptions(area=AREA, actor="user:b"))  # B = v3
+    assert rollback(conn, "health", actor="user:lan") == 1
+    assert _reader_view(fresh_db_url)[0] == 1
+    assert [(v, s, rolled) for v, s, _, rolled in _history(conn)] == \
+        [(1, "published", False), (2, "retired", True), (3, "retired", True)]
+    with pytest.raises(LoadRefused):  # nothing was live before v1
+        rollback(conn, "health", actor="user:lan")
+    assert publish(conn, "health", 2, actor="user:lan") == 1  # publishing a rolled-back version again clears it
+    assert _history(conn)[1] == (2, "published", "user:lan", False)
+    assert rollback(conn, "health", actor="user:lan") == 1
+    conn.close()
+
+
+def test_rollback_skips_rolled_back_versions_between(fresh_db_url, catalog, demo_files, tmp_path):
+    path, _ = _half_of_health(demo_files, tmp_path)
+    conn = psycopg2.connect(fresh_db_url)
+    for _ in range(3):  # v2, v3, v4, each published in turn
+        load_file(conn, catalog["health"], path, LoadOptions(area=AREA))
+    assert rollback(conn, "health", actor="t") == 3
+    assert rollback(conn, "health", actor="t") == 2
+    assert rollback(conn, "health", actor="t") == 1
+    with conn.cursor() as cur:
+        cur.execute("SELECT version, previous_version, action FROM mapserver.publications WHERE layer_slug = 'health' "
+                    "ORDER BY id")
+        assert cur.fetchall()[-3:] == [(3, 4, "rollback"), (2, 3, "rollback"), (1, 2, "rollback")]
+    conn.close()
+
+
+def test_pruning_keeps_the_version_a_rollback_would_publish(fresh_db_url, catalog, demo_files, tmp_path):
+    path, _ = _half_of_health(demo_files, tmp_path)
+    conn = psycopg2.connect(fresh_db_url)
+    load_file(conn, catalog["health"], path, LoadOptions(area=AREA, keep_versions=1))  # v2
+    for _ in range(2):  # v3 and v4 loaded and rolled back: v2 stays the one to go back to
+        load_file(conn, catalog["health"], path, LoadOptions(area=AREA, keep_versions=1))
+        rollback(conn, "health", actor="t")
+    load_file(conn, catalog["health"], path, LoadOptions(area=AREA, keep_versions=1))  # v5
+    statuses = {v: s for v, s, _, _ in _history(conn)}
+    assert statuses[2] == "retired" and statuses[5] == "published"
+    assert rollback(conn, "health", actor="t") == 2
     conn.close()
 
 

@@ -78,13 +78,15 @@ def publish(principal: Principal, layer: Layer, version: int) -> dict:
     """Publish a loaded version: {version, previous}."""
     authorize_write(principal, "layer.publish", layer)
     return _switch(principal, layer, "layer.publish",
-                   lambda conn: {"version": version, "previous": publish_mod.publish(conn, layer.slug, version)})
+                   lambda conn: {"version": version,
+                                 "previous": publish_mod.publish(conn, layer.slug, version, actor=principal.name)})
 
 
 def rollback(principal: Principal, layer: Layer) -> dict:
-    """Publish the newest kept version before the published one: {version}."""
+    """Publish the version published before the current one, skipping rolled-back ones: {version}."""
     authorize_write(principal, "layer.rollback", layer)
-    return _switch(principal, layer, "layer.rollback", lambda conn: {"version": publish_mod.rollback(conn, layer.slug)})
+    return _switch(principal, layer, "layer.rollback",
+                   lambda conn: {"version": publish_mod.rollback(conn, layer.slug, actor=principal.name)})
 
 
 def _switch(principal: Principal, layer: Layer, action: str, fn) -> dict:

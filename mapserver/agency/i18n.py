@@ -39,6 +39,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "retired": ("Đã thay thế", "Retired"),
     "source": ("Tệp nguồn", "Source file"),
     "created": ("Thời điểm", "When"),
+    "published_when": ("Công bố lúc, bởi", "Published at, by"),
+    "rolled_back_when": ("Bị quay lại lúc, bởi", "Rolled back at, by"),
     "report": ("Báo cáo nạp", "Load report"),
     "preview": ("Xem trước", "Preview"),
     "publish": ("Công bố", "Publish"),

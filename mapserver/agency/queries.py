@@ -30,8 +30,9 @@ def layer_overview(cur, agency: str | None) -> list[dict[str, Any]]:
 
 def versions(cur, slug: str) -> list[dict[str, Any]]:
     cur.execute(
-        "SELECT version, status, feature_count, source_name, created_by, created_at, published_at, bbox "
-        "FROM mapserver.layer_versions WHERE layer_slug = %s ORDER BY version DESC", (slug,))
+        "SELECT version, status, feature_count, source_name, created_by, created_at, published_at, published_by, "
+        "rolled_back_at, rolled_back_by, bbox FROM mapserver.layer_versions WHERE layer_slug = %s "
+        "ORDER BY version DESC", (slug,))
     return _rows(cur)
 
 

@@ -67,6 +67,9 @@ def test_login_upload_report_preview_publish_rollback(page, agency_server, agenc
     page.click("#rollback")
     expect(page.locator("#versions tr[data-version='1']")).to_have_attribute("data-status", "published")
     expect(page.locator("#versions tr[data-version='2']")).to_have_attribute("data-status", "retired")
+    expect(page.locator("#versions tr[data-version='2'] .published-by")).to_contain_text("user:editor-health")
+    expect(page.locator("#versions tr[data-version='2'] .rolled-back-by")).to_contain_text("user:editor-health")
+    expect(page.locator("#versions tr[data-version='1'] .rolled-back-by")).to_have_text("")
 
     page.goto(f"{agency_server}/agency/layers/health?lang=en")
     expect(page.locator("h2").first).to_have_text("Upload a new file")

@@ -222,7 +222,7 @@ def test_the_tile_cache_is_shared_and_cleared_on_publish(fresh_db_url):
             c.execute("UPDATE mapserver.tile_cache SET tile = 'cached' WHERE layers = 'health'")
         conn.commit()
         assert requests.get(f"{base}/api/tiles/health/{z}/{x}/{y}.mvt", timeout=10).content == b"cached"
-        publish(conn, "health", version)
+        publish(conn, "health", version, actor="test")
         with conn.cursor() as c:
             c.execute("SELECT count(*) FROM mapserver.tile_cache WHERE 'health' = ANY (string_to_array(layers, ','))")
             assert c.fetchone()[0] == 0
