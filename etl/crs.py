@@ -8,15 +8,13 @@ from functools import lru_cache
 import numpy as np
 import pyproj
 import shapely
-from pyproj.database import query_crs_info
 
 from etl.errors import LoadRefused
+from etl.vn2000 import describe_assumption, vn2000_tm3, zone_for
 
 WGS84 = pyproj.CRS.from_epsg(4326)
 # Vietnam with its islands, in lon/lat: a file without a CRS must lie plainly inside (or inside the deployment area).
 VIETNAM = (102.0, 6.0, 117.5, 23.5)
-# VN-2000 -> WGS84, Decision 05/2007/QĐ-BTNMT (position vector, as PROJ's towgs84 reads it).
-VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"
 _VN2000 = re.compile(r"^\s*vn[-_ ]?2000\s*(?:[:/ ]\s*(?:tm-?3\s*)?(?P<meridian>[\d.°'\- ]+))?\s*$", re.IGNORECASE)
 _HINT_EN = "pass --crs, e.g. EPSG:4326 (lon/lat), EPSG:3405 (VN-2000 UTM 48N) or VN2000:105.75 (VN-2000 TM-3 105°45')"
 _HINT_VI = "hãy chỉ định --crs, ví dụ EPSG:4326 (kinh độ/vĩ độ), EPSG:3405 (VN-2000 UTM 48N) hoặc VN2000:105.75 " \
@@ -28,18 +26,6 @@ def _meridian(text: str) -> float:
     parts = [p for p in re.split(r"[°'\- ]+", text.strip()) if p]
     degrees = float(parts[0])
     return degrees + (float(parts[1]) / 60 if len(parts) > 1 else 0.0)
-
-
-@lru_cache(maxsize=64)
-def vn2000_tm3(meridian: float) -> pyproj.CRS:
-    """The provincial VN-2000 3-degree zone with this central meridian (EPSG code when there is one)."""
-    minutes = round((meridian % 1) * 60)
-    name = f"VN-2000 / TM-3 {int(meridian)}-{minutes:02d}"
-    for info in query_crs_info(auth_name="EPSG"):
-        if info.name == name:
-            return pyproj.CRS.from_epsg(int(info.code))
-    return pyproj.CRS.from_proj4(f"+proj=tmerc +lat_0=0 +lon_0={meridian} +k=0.9999 +x_0=500000 +y_0=0 "
-                                 f"+ellps=WGS84 +towgs84={VN2000_TOWGS84} +units=m +no_defs")
 
 
 def resolve(declared: str | None, source: str) -> pyproj.CRS | None:
@@ -60,6 +46,9 @@ def identify(crs: pyproj.CRS) -> tuple[pyproj.CRS, str | None]:
     """A VN-2000 zone written without its datum (a common .prj) becomes the EPSG one, so the shift applies."""
     if crs.to_epsg(min_confidence=100) is not None or not crs.is_projected:
         return crs, None
+    zone = zone_for(crs)
+    if zone is not None:
+        return zone, describe_assumption(crs, zone)
     code = crs.to_epsg()
     if code is None:
         return crs, None

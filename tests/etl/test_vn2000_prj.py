@@ -1,0 +1,107 @@
+"""VN-2000 shapefiles as ArcGIS, QGIS (through GDAL), GDAL and MapInfo write their `.prj`: each lands within 2 m."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pyproj
+import pytest
+import shapely
+
+from etl import crs
+from etl.pipeline import LoadOptions, load_file
+from etl.vn2000 import VN2000_TOWGS84, tm3_zones
+from tests.etl.conftest import PLACES, WORLD, rows_of
+
+AREA = WORLD  # Ha Noi and Da Nang lie outside the demo deployment
+GEOD = pyproj.Geod(ellps="WGS84")
+# True WGS84 positions and the VN-2000 zone each city's surveys use.
+HO_CHI_MINH = ((106.69808, 10.77254), 9210)  # TM-3 105-45
+HA_NOI = ((105.85200, 21.02880), 5897)  # TM-3 105-00 ("zone 482")
+DA_NANG = ((108.22080, 16.06780), 5899)  # TM-3 107-45
+UTM_48N = ((106.69808, 10.77254), 3405)
+_SPHEROID = 'SPHEROID["WGS_1984",6378137.0,298.257223563]'
+
+
+def _tm(name: str, datum: str, meridian: float, scale: float = 0.9999) -> str:
+    """A `.prj` in the ESRI WKT shapefile tools write, with the datum as the tool names it."""
+    return (f'PROJCS["{name}",GEOGCS["GCS_{name}",DATUM["{datum}",{_SPHEROID}],PRIMEM["Greenwich",0.0],'
+            f'UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],'
+            f'PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",{meridian}],'
+            f'PARAMETER["Scale_Factor",{scale}],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]')
+
+
+def _shapefile(tmp_path, place, prj: str | None, write_crs: pyproj.CRS | None = None):
+    """One point at the place's true position, written in its zone's numbers, with `prj` as the file's CRS text."""
+    (lon, lat), code = place
+    x, y = pyproj.Transformer.from_crs(crs.WGS84, pyproj.CRS.from_epsg(code), always_xy=True).transform(lon, lat)
+    frame = gpd.GeoDataFrame({"name": ["Trạm y tế"]}, geometry=[shapely.Point(x, y)], crs=write_crs)
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    frame.to_file(folder / "tram.shp")
+    if prj is not None:
+        (folder / "tram.prj").write_text(prj)
+    return folder / "tram.shp"
+
+
+def _landed_metres(db, place) -> float:
+    [(lon, lat)] = rows_of(db, "places", "ST_X(geom), ST_Y(geom)")
+    (true_lon, true_lat), _ = place
+    return GEOD.inv(lon, lat, true_lon, true_lat)[2]
+
+
+@pytest.mark.parametrize(("tool", "place", "prj"), [
+    ("ArcGIS", HO_CHI_MINH, pyproj.CRS.from_epsg(9210).to_wkt("WKT1_ESRI")),
+    ("ArcGIS, datum only", DA_NANG, _tm("VN_2000_Custom", "D_Vietnam_2000", 107.75)),
+    ("GDAL, unknown datum", DA_NANG, _tm("unknown", "D_unknown", 107.75)),
+    ("MapInfo", UTM_48N, _tm("Vietnam 2000 / UTM 48N", "Vietnam_2000", 105.0, 0.9996)),
+    ("MapInfo, own datum name", HO_CHI_MINH, _tm("Vietnam 2000 TM-3 105-45", "MapInfo_Vietnam_2000", 105.75)),
+])
+def test_each_tool_lands_within_two_metres(db, tmp_path, tool, place, prj):
+    path = _shapefile(tmp_path, place, prj)
+    report = load_file(db, PLACES, path, LoadOptions(area=AREA))
+    assert report.rows_loaded == 1 and report.crs_in == f"EPSG:{place[1]}"
+    assert _landed_metres(db, place) < 2.0, tool
+
+
+def test_qgis_custom_crs_as_gdal_writes_it_keeps_the_shift_only_in_the_datum_name(db, tmp_path):
+    custom = pyproj.CRS.from_proj4(f"+proj=tmerc +lat_0=0 +lon_0=105 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "
+                                   f"+towgs84={VN2000_TOWGS84} +units=m +no_defs")
+    path = _shapefile(tmp_path, HA_NOI, None, write_crs=custom)
+    written = path.with_suffix(".prj").read_text()
+    assert "using_towgs84_-191_90441429" in written and "TOWGS84[" not in written  # what GDAL writes, for real
+    report = load_file(db, PLACES, path, LoadOptions(area=AREA))
+    assert _landed_metres(db, HA_NOI) < 2.0
+    assert report.crs_in == "EPSG:5897"
+    note = next(w for w in report.warnings if "was taken as" in w)
+    assert "central meridian 105°00'" in note and "k=0.9999" in note and "được hiểu là" in note
+
+
+def test_without_the_rule_the_same_file_would_land_hundreds_of_metres_off(tmp_path):
+    """The check of the test itself: read as plain WGS 84, the GDAL file's point is far from the truth."""
+    (lon, lat), code = HA_NOI
+    x, y = pyproj.Transformer.from_crs(crs.WGS84, pyproj.CRS.from_epsg(code), always_xy=True).transform(lon, lat)
+    plain = pyproj.CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=105 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m")
+    wrong_lon, wrong_lat = pyproj.Transformer.from_crs(plain, crs.WGS84, always_xy=True).transform(x, y)
+    assert GEOD.inv(wrong_lon, wrong_lat, lon, lat)[2] > 200
+
+
+def test_plain_wgs84_utm_stays_wgs84_and_says_nothing(db, tmp_path):
+    place = ((106.69808, 10.77254), 32648)
+    path = _shapefile(tmp_path, place, pyproj.CRS.from_epsg(32648).to_wkt("WKT1_ESRI"))
+    report = load_file(db, PLACES, path, LoadOptions(area=AREA))
+    assert _landed_metres(db, place) < 0.01 and report.crs_in == "EPSG:32648"
+    assert not [w for w in report.warnings if "VN-2000" in w]
+
+
+@pytest.mark.parametrize("prj", [
+    _tm("unknown", "D_unknown", 105.6),  # k=0.9999 on a meridian no province uses: not guessed
+    _tm("unknown", "D_Unknown_based_on_WGS_84_ellipsoid_using_towgs84_1_2_3_0_0_0_0", 105.75),  # another shift
+])
+def test_what_is_not_a_vn2000_zone_is_not_guessed(prj):
+    identified, note = crs.identify(pyproj.CRS.from_user_input(prj))
+    assert note is None and identified.to_epsg() is None
+
+
+def test_the_provincial_meridians_come_from_the_epsg_database():
+    zones = tm3_zones()
+    assert {103.0, 104.5, 105.0, 105.75, 106.25, 107.75, 108.5} <= set(zones) and zones[105.75] == 9210
