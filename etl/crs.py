@@ -10,7 +10,7 @@ import pyproj
 import shapely
 
 from etl.errors import LoadRefused
-from etl.vn2000 import describe_assumption, vn2000_tm3, zone_for
+from etl.vn2000 import declared_fully, describe_assumption, vn2000_tm3, with_official_shift, zone_for
 
 WGS84 = pyproj.CRS.from_epsg(4326)
 # Vietnam with its islands, in lon/lat: a file without a CRS must lie plainly inside (or inside the deployment area).
@@ -44,7 +44,8 @@ def resolve(declared: str | None, source: str) -> pyproj.CRS | None:
 
 def identify(crs: pyproj.CRS) -> tuple[pyproj.CRS, str | None]:
     """A VN-2000 zone written without its datum (a common .prj) becomes the EPSG one, so the shift applies."""
-    if crs.to_epsg(min_confidence=100) is not None or not crs.is_projected:
+    exact = crs.to_epsg(min_confidence=100)
+    if not crs.is_projected or (exact is not None and declared_fully(exact)):
         return crs, None
     zone = zone_for(crs)
     if zone is not None:
@@ -85,7 +86,7 @@ def swap_xy(geoms: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=16)
 def _transformer(crs_wkt: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(crs_wkt), WGS84, always_xy=True)
+    return pyproj.Transformer.from_crs(with_official_shift(pyproj.CRS.from_wkt(crs_wkt)), WGS84, always_xy=True)
 
 
 def to_wgs84(geometries: np.ndarray, crs: pyproj.CRS) -> np.ndarray:

@@ -14,9 +14,14 @@ from functools import cache, lru_cache
 import pyproj
 from pyproj.database import query_crs_info
 
-# VN-2000 -> WGS84, Decision 05/2007/QĐ-BTNMT (position vector, as PROJ's towgs84 reads it).
-VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"
-_WGS84_DATUMS = {"wgs84", "wgs_84", "wgs_1984", "d_wgs_1984", "world_geodetic_system_1984"}
+# VN-2000 -> WGS84, Decision 05/2007/QĐ-BTNMT: EPSG:6960 (coordinate frame rotation); PROJ's +towgs84 reads
+# position vector rotations, so their signs are flipped here. Both give the same point.
+OFFICIAL_SHIFT = 6960
+VN2000_DATUM = 6756
+VN2000_TOWGS84 = "-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278"
+_WGS84_DATUMS = {"wgs84", "wgs_84", "wgs_1984", "d_wgs_1984", "world_geodetic_system_1984",
+                  "world_geodetic_system_1984_ensemble"}
+_NO_SHIFT = re.compile(r"towgs84(?:_0)+$")  # GDAL's name for a custom CRS with +towgs84=0,0,0: WGS 84 itself
 _UTM = {105.0: 3405, 111.0: 3406}  # VN-2000 / UTM zone 48N and 49N
 _TM3_SCALE = 0.9999
 _UTM_SCALE = 0.9996
@@ -55,13 +60,13 @@ def vn2000_tm3(meridian: float) -> pyproj.CRS:
                                  f"+ellps=WGS84 +towgs84={VN2000_TOWGS84} +units=m +no_defs")
 
 
-def _shift_in_name(name: str) -> bool:
-    """GDAL's `..._using_towgs84_<the seven numbers>` name, with VN-2000's numbers."""
-    return _fold(VN2000_TOWGS84.replace(",", "_").replace(".", "_")) in _fold(name)
-
-
 def _plainly_wgs84(datum: pyproj.crs.Datum) -> bool:
-    return _fold(datum.name) in _WGS84_DATUMS
+    """WGS 84 by name, or GDAL's name for a zero shift; any other name on this ellipsoid may be VN-2000.
+
+    GDAL writes a custom CRS's shift into the datum's name with its commas and decimal points both as
+    `_`, so the numbers cannot be read back (nor compared once a tool has rounded them)."""
+    name = _fold(datum.name)
+    return name in _WGS84_DATUMS or bool(_NO_SHIFT.search(name))
 
 
 def zone_for(crs: pyproj.CRS) -> pyproj.CRS | None:
@@ -72,8 +77,6 @@ def zone_for(crs: pyproj.CRS) -> pyproj.CRS | None:
         return None
     if abs(ellipsoid.semi_major_metre - 6378137.0) > 1e-3 or abs(ellipsoid.inverse_flattening - 298.257223563) > 1e-6:
         return None
-    if "towgs84" in crs.datum.name.lower() and not _shift_in_name(crs.datum.name):
-        return None  # another shift, written in the name: not ours to guess
     if params.get("latitude of natural origin", 0.0) != 0.0 or params.get("false easting") != 500000.0 \
             or params.get("false northing", 0.0) != 0.0:
         return None
@@ -96,3 +99,19 @@ def describe_assumption(crs: pyproj.CRS, zone: pyproj.CRS) -> str:
     return (f"the file's coordinate system ({said}) was taken as {zone.name} (EPSG:{zone.to_epsg()}) with the "
             f"official shift to WGS 84 / hệ tọa độ của tệp ({said}) được hiểu là {zone.name} "
             f"(EPSG:{zone.to_epsg()}) với tham số chuyển đổi chính thức sang WGS 84")
+
+
+def declared_fully(code: int) -> bool:
+    """An exact EPSG match that needs no guessing: a VN-2000 CRS itself, or one on WGS 84."""
+    declared = pyproj.CRS.from_epsg(code)
+    return "VN-2000" in declared.name or (declared.datum is not None and _plainly_wgs84(declared.datum))
+
+
+def with_official_shift(crs: pyproj.CRS) -> pyproj.CRS:
+    """A CRS on the VN-2000 datum, bound to the official shift: PROJ would otherwise pick, point by point, the
+    most accurate shift it knows, which around Ho Chi Minh City is an oil-field one 0.8 m away."""
+    datum = crs.datum
+    if crs.is_bound or datum is None or datum != pyproj.crs.Datum.from_epsg(VN2000_DATUM):
+        return crs
+    shift = pyproj.crs.CoordinateOperation.from_epsg(OFFICIAL_SHIFT)
+    return pyproj.crs.BoundCRS(crs, pyproj.CRS.from_epsg(4326), shift)

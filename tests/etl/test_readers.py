@@ -15,6 +15,7 @@ from etl import crs
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file
 from etl.read import csv_coordinate_columns, fold_name
+from etl.vn2000 import with_official_shift
 from tests.etl.conftest import PLACES, published, rows_of
 
 AREA = DEFAULTS["AREA_BBOX"]
@@ -53,7 +54,10 @@ def test_kmz_loads(db, catalog, tmp_path):
 
 def test_zipped_shapefile_in_vn2000_with_prj(db, catalog, tmp_path):
     zone = crs.resolve("EPSG:3405", "f")
-    frame = _health().to_crs(zone)
+    official = pyproj.Transformer.from_crs(crs.WGS84, with_official_shift(zone), always_xy=True)
+    frame = _health()
+    frame = frame.set_geometry(shapely.transform(frame.geometry.to_numpy(), official.transform, interleaved=False),
+                               crs=zone)
     folder = tmp_path / "shp"
     folder.mkdir()
     frame.to_file(folder / "tram_y_te.shp", encoding="UTF-8")

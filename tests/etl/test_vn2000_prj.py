@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pyproj
 import pytest
 import shapely
 
 from etl import crs
 from etl.pipeline import LoadOptions, load_file
-from etl.vn2000 import VN2000_TOWGS84, tm3_zones
+from etl.vn2000 import VN2000_TOWGS84, tm3_zones, with_official_shift
 from tests.etl.conftest import PLACES, WORLD, rows_of
 
 AREA = WORLD  # Ha Noi and Da Nang lie outside the demo deployment
@@ -30,10 +31,16 @@ def _tm(name: str, datum: str, meridian: float, scale: float = 0.9999) -> str:
             f'PARAMETER["Scale_Factor",{scale}],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]')
 
 
+def _truth_in(code: int, lon: float, lat: float) -> tuple[float, float]:
+    """A true WGS84 position in a zone's numbers, through the official shift (EPSG:6960) for VN-2000 zones."""
+    zone = with_official_shift(pyproj.CRS.from_epsg(code))
+    return pyproj.Transformer.from_crs(crs.WGS84, zone, always_xy=True).transform(lon, lat)
+
+
 def _shapefile(tmp_path, place, prj: str | None, write_crs: pyproj.CRS | None = None):
     """One point at the place's true position, written in its zone's numbers, with `prj` as the file's CRS text."""
     (lon, lat), code = place
-    x, y = pyproj.Transformer.from_crs(crs.WGS84, pyproj.CRS.from_epsg(code), always_xy=True).transform(lon, lat)
+    x, y = _truth_in(code, lon, lat)
     frame = gpd.GeoDataFrame({"name": ["Trạm y tế"]}, geometry=[shapely.Point(x, y)], crs=write_crs)
     folder = tmp_path / "shp"
     folder.mkdir()
@@ -76,10 +83,33 @@ def test_qgis_custom_crs_as_gdal_writes_it_keeps_the_shift_only_in_the_datum_nam
     assert "central meridian 105°00'" in note and "k=0.9999" in note and "được hiểu là" in note
 
 
+@pytest.mark.parametrize(("proj", "place"), [
+    # A QGIS custom CRS with the shift rounded to 5 decimals, and one with no datum at all: GDAL writes the first
+    # as a "..._using_towgs84_..." name and the second as an Indonesian datum (DGN 1995, EPSG:23868).
+    ("+proj=tmerc +lat_0=0 +lon_0=105 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "
+     "+towgs84=-191.90441,-39.30318,-111.45033,0.00929,-0.01975,0.00427,0.25291 +units=m", HA_NOI),
+    ("+proj=utm +zone=48 +ellps=WGS84 +units=m", UTM_48N),
+])
+def test_other_qgis_custom_crs_land_within_two_metres(db, tmp_path, proj, place):
+    path = _shapefile(tmp_path, place, None, write_crs=pyproj.CRS.from_proj4(proj))
+    report = load_file(db, PLACES, path, LoadOptions(area=AREA))
+    assert report.crs_in == f"EPSG:{place[1]}" and _landed_metres(db, place) < 2.0
+
+
+def test_the_official_shift_is_used_everywhere_even_where_proj_knows_another():
+    """Around Ho Chi Minh City PROJ would pick an oil-field shift 0.8 m from the official one, by default."""
+    (lon, lat), code = HO_CHI_MINH
+    x, y = _truth_in(code, lon, lat)
+    back = crs.to_wgs84(np.array([shapely.Point(x, y)]), pyproj.CRS.from_epsg(code))[0]
+    assert GEOD.inv(back.x, back.y, lon, lat)[2] < 0.001
+    default = pyproj.Transformer.from_crs(pyproj.CRS.from_epsg(code), crs.WGS84, always_xy=True).transform(x, y)
+    assert GEOD.inv(*default, lon, lat)[2] > 0.5
+
+
 def test_without_the_rule_the_same_file_would_land_hundreds_of_metres_off(tmp_path):
     """The check of the test itself: read as plain WGS 84, the GDAL file's point is far from the truth."""
     (lon, lat), code = HA_NOI
-    x, y = pyproj.Transformer.from_crs(crs.WGS84, pyproj.CRS.from_epsg(code), always_xy=True).transform(lon, lat)
+    x, y = _truth_in(code, lon, lat)
     plain = pyproj.CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=105 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m")
     wrong_lon, wrong_lat = pyproj.Transformer.from_crs(plain, crs.WGS84, always_xy=True).transform(x, y)
     assert GEOD.inv(wrong_lon, wrong_lat, lon, lat)[2] > 200
@@ -95,7 +125,7 @@ def test_plain_wgs84_utm_stays_wgs84_and_says_nothing(db, tmp_path):
 
 @pytest.mark.parametrize("prj", [
     _tm("unknown", "D_unknown", 105.6),  # k=0.9999 on a meridian no province uses: not guessed
-    _tm("unknown", "D_Unknown_based_on_WGS_84_ellipsoid_using_towgs84_1_2_3_0_0_0_0", 105.75),  # another shift
+    _tm("unknown", "D_Unknown_based_on_WGS_84_ellipsoid_using_towgs84_0_0_0_0_0_0_0", 105.75),  # WGS 84 itself
 ])
 def test_what_is_not_a_vn2000_zone_is_not_guessed(prj):
     identified, note = crs.identify(pyproj.CRS.from_user_input(prj))
