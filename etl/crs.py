@@ -60,24 +60,55 @@ def identify(crs: pyproj.CRS) -> tuple[pyproj.CRS, str | None]:
 
 
 def check_unreferenced(geoms: np.ndarray, area: tuple[float, float, float, float], source: str) -> bool:
-    """For a file without a CRS: False when plainly lon/lat, True when plainly lat/lon (swapped); else refuse."""
-    present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
-    if not len(present):
-        return False
-    xmin, ymin, xmax, ymax = shapely.total_bounds(present)
-    for box in (VIETNAM, area):
-        if _inside((xmin, ymin, xmax, ymax), box):
+    """For a file without a CRS, from one chunk: False when lon/lat, True when lat/lon (swapped); else refuse."""
+    return bool(Unreferenced(area, source).observe(geoms))
+
+
+class Unreferenced:
+    """The axis order of a file without a CRS, from the majority of its points so far, chunk after chunk.
+
+    Most, not all: a few bad rows among hundreds of good ones are rejected one by one (etl.validate), and
+    the file loads; once most of the points read are neither lon/lat nor lat/lon inside Vietnam (or the
+    deployment area), the file is refused, in whichever chunk that happens.
+    """
+
+    def __init__(self, area: tuple[float, float, float, float], source: str) -> None:
+        self.area, self.source = area, source
+        self.points = self.lonlat = self.latlon = 0
+        self.first: tuple[float, float] | None = None
+        self.swapped: bool | None = None
+
+    def observe(self, geoms: np.ndarray) -> bool | None:
+        """Count this chunk's points and return the order (None while no point has been seen)."""
+        present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+        if len(present):
+            bounds = shapely.bounds(present)
+            self.points += len(bounds)
+            self.lonlat += int(_inside(bounds, self.area).sum())
+            self.latlon += int(_inside(bounds[:, [1, 0, 3, 2]], self.area).sum())
+            self.first = self.first or (float(bounds[0, 0]), float(bounds[0, 1]))
+            self.swapped = self._verdict()
+        return self.swapped
+
+    def to_lonlat(self, geoms: np.ndarray) -> np.ndarray:
+        return swap_xy(geoms) if self.observe(geoms) else geoms
+
+    def _verdict(self) -> bool:
+        if self.swapped is not True and 2 * self.lonlat > self.points:
             return False
-        if _inside((ymin, xmin, ymax, xmax), box):
+        if self.swapped is not False and 2 * self.latlon > self.points:
             return True
-    raise LoadRefused(f"the file declares no coordinate system and its coordinates (x {xmin:g}..{xmax:g}, "
-                      f"y {ymin:g}..{ymax:g}) are not lon/lat inside Vietnam; {_HINT_EN}",
-                      f"tệp không khai báo hệ tọa độ và tọa độ (x {xmin:g}..{xmax:g}, y {ymin:g}..{ymax:g}) "
-                      f"không phải kinh độ/vĩ độ trong Việt Nam; {_HINT_VI}", source=source)
+        x, y = self.first
+        raise LoadRefused(f"the file declares no coordinate system and only {self.lonlat} of its {self.points} "
+                          f"points read are lon/lat inside Vietnam (the first: x {x:g}, y {y:g}); {_HINT_EN}",
+                          f"tệp không khai báo hệ tọa độ và chỉ {self.lonlat} trên {self.points} điểm đã đọc là "
+                          f"kinh độ/vĩ độ trong Việt Nam (điểm đầu: x {x:g}, y {y:g}); {_HINT_VI}", source=self.source)
 
 
-def _inside(bounds, box) -> bool:
-    return bounds[0] >= box[0] and bounds[1] >= box[1] and bounds[2] <= box[2] and bounds[3] <= box[3]
+def _inside(bounds: np.ndarray, area: tuple[float, float, float, float]) -> np.ndarray:
+    """Per geometry (rows of xmin, ymin, xmax, ymax): inside Vietnam or inside the deployment's area."""
+    return np.logical_or.reduce([(bounds[:, 0] >= box[0]) & (bounds[:, 1] >= box[1]) & (bounds[:, 2] <= box[2])
+                                 & (bounds[:, 3] <= box[3]) for box in (VIETNAM, area)])
 
 
 def swap_xy(geoms: np.ndarray) -> np.ndarray:

@@ -134,8 +134,8 @@ def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: 
         report.crs_in = crs_mod.describe(source_crs)
         plan = _plan(layer, info.fields, options, report, path.name)
         text_fix = encoding_mod.declared_fix(options.encoding)
-        stream = partial(_stream, batches, info.feature_count, layer, plan, text_fix, source_crs, options, report,
-                         source=path.name)
+        axes = source_crs if source_crs is not None else crs_mod.Unreferenced(options.area, path.name)
+        stream = partial(_stream, batches, info.feature_count, layer, plan, text_fix, axes, options, report)
         if options.dry_run:
             stream(None)
             _refuse_if_nothing(report, path)
@@ -192,7 +192,7 @@ def _drop_unfinished(conn, layer: Layer) -> None:
 
 
 def _stream(batches, total: int | None, layer: Layer, plan: matching.Plan, text_fix, source_crs,
-            options: LoadOptions, report: LoadReport, copy: load.ParallelCopy | None, source: str) -> None:
+            options: LoadOptions, report: LoadReport, copy: load.ParallelCopy | None) -> None:
     """Fix text, reproject and validate each chunk while the previous ones are COPYed (`copy` None: a dry run)."""
     seen = SeenIds()
     show = sys.stderr.isatty() if options.progress is None else options.progress
@@ -203,7 +203,7 @@ def _stream(batches, total: int | None, layer: Layer, plan: matching.Plan, text_
                 text_fix = encoding_mod.detect(batch.attributes)
                 _note_encoding(report, text_fix)
             batch.attributes = text_fix.apply(batch.attributes)
-            batch.geometries = _to_wgs84(batch.geometries, source_crs, options, report, source)
+            batch.geometries = _to_wgs84(batch.geometries, source_crs, report)
             report.rows_read += len(batch.attributes)
             frame = validate_batch(batch, layer, plan, options.area, seen, report)
             if options.normalise_addresses:
@@ -248,15 +248,16 @@ def _note_encoding(report: LoadReport, text_fix: encoding_mod.TextFix) -> None:
         report.warn(f"attribute text was converted from {text_fix.name} to Unicode")
 
 
-def _to_wgs84(geoms, source_crs, options: LoadOptions, report: LoadReport, source: str):
-    """Reproject a chunk; a file without a CRS must be lon/lat (or plainly lat/lon, then swapped and reported)."""
-    if source_crs is not None:
+def _to_wgs84(geoms, source_crs, report: LoadReport):
+    """Reproject a chunk; a file without a CRS (crs_mod.Unreferenced) must be mostly lon/lat, or mostly lat/lon
+    (then swapped and reported)."""
+    if not isinstance(source_crs, crs_mod.Unreferenced):
         return crs_mod.to_wgs84(geoms, source_crs)
-    swapped = crs_mod.check_unreferenced(geoms, options.area, source)
-    if swapped and not report.axes_swapped:
+    geoms = source_crs.to_lonlat(geoms)
+    if source_crs.swapped and not report.axes_swapped:
         report.axes_swapped = True
         report.warn("the coordinates were in lat/lon order (x holds latitudes); they were swapped to lon/lat")
-    return crs_mod.swap_xy(geoms) if swapped else geoms
+    return geoms
 
 
 def _refuse_if_nothing(report: LoadReport, path: Path) -> None:

@@ -1,8 +1,11 @@
-"""Stream a vector file as Arrow batches through GDAL (pyogrio), never whole in memory."""
+"""Stream a vector file as Arrow batches through GDAL (pyogrio), never whole in memory.
+
+A table (a CSV, or a spreadsheet etl.sources turned into one) is read as text, and its points are built
+from its coordinate columns by etl.coordinates, which reads them as people write them.
+"""
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -14,21 +17,28 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from etl import coordinates
 from etl.errors import LoadRefused
 
 # Coordinate column names, folded (lower case, no accents, đ -> d, runs of other characters -> "_").
 CSV_X_NAMES = ("lon", "lng", "long", "longitude", "x", "kinh_do", "kinhdo", "kd", "stop_lon", "x_coord", "easting")
 CSV_Y_NAMES = ("lat", "latitude", "y", "vi_do", "vido", "vd", "stop_lat", "y_coord", "northing")
 MULTI_LAYER_DRIVERS = ("KML", "LIBKML")  # one layer per <Folder>: the file is read as a whole
+_TABLE = {"AUTODETECT_TYPE": "NO"}  # every column as text, coordinates included (etl.coordinates reads them)
 
 
 @dataclass
 class Batch:
-    """A chunk of rows: attributes, shapely geometries, and the 1-based number of its first row."""
+    """A chunk of rows: attributes, shapely geometries, and the 1-based number of its first row.
+
+    `points`: for a table, why each row without a point has none (its coordinate columns stay in `attributes`,
+    as the file wrote them, for the rejected rows' file).
+    """
 
     first_row: int
     attributes: pd.DataFrame
     geometries: shapely.GeometryType
+    points: coordinates.Points | None = None
 
 
 @dataclass
@@ -38,6 +48,7 @@ class SourceInfo:
     crs: str | None
     fields: list[str]
     feature_count: int | None
+    coordinate_columns: tuple[str, str] | None = None  # a table's (x, y) columns
 
 
 def fold_name(name: str) -> str:
@@ -47,27 +58,27 @@ def fold_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 
 
-def csv_coordinate_columns(path: Path) -> tuple[str, str]:
-    """The header names of the x and y columns of a CSV, or a refusal listing the columns there are."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        header = next(csv.reader(fh), [])
-    folded = {fold_name(h): h for h in header}
+def coordinate_columns(fields: list[str], source: str) -> tuple[str, str]:
+    """The names of a table's x and y columns, or a refusal listing the columns there are."""
+    folded = {fold_name(f): f for f in fields}
     x = next((folded[n] for n in CSV_X_NAMES if n in folded), None)
     y = next((folded[n] for n in CSV_Y_NAMES if n in folded), None)
     if x is None or y is None:
-        columns = ", ".join(header) or "(none)"
+        columns = ", ".join(fields) or "(none)"
         raise LoadRefused(f"no recognisable coordinate columns (lon/lat, x/y, kinh_do/vi_do, \"kinh độ\"/\"vĩ độ\"); "
                           f"the columns are: {columns}",
                           f"không nhận ra cột tọa độ (lon/lat, x/y, kinh_do/vi_do, \"kinh độ\"/\"vĩ độ\"); "
-                          f"các cột là: {columns}", source=path.name)
+                          f"các cột là: {columns}", source=source)
     return x, y
 
 
-def _open_options(path: Path) -> dict:
-    if path.suffix.lower() == ".csv":
-        x, y = csv_coordinate_columns(path)
-        return {"X_POSSIBLE_NAMES": x, "Y_POSSIBLE_NAMES": y, "KEEP_GEOM_COLUMNS": "NO", "AUTODETECT_TYPE": "NO"}
-    return {}
+def csv_coordinate_columns(path: Path) -> tuple[str, str]:
+    """The x and y columns of a CSV, with the separator GDAL detects (a Vietnamese Excel writes ";")."""
+    return coordinate_columns([str(f) for f in pyogrio.read_info(path, **_TABLE)["fields"]], path.name)
+
+
+def _is_table(path: Path) -> bool:
+    return path.suffix.lower() == ".csv"
 
 
 def _pick_layers(path: Path, layer: str | None) -> list[str | None]:
@@ -107,36 +118,42 @@ def open_source(path: Path, *, layer: str | None = None, batch_rows: int = 25_00
     """Yield (SourceInfo, iterator of Batch) for one layer of a file GDAL can read (every folder of a KML)."""
     path = Path(path)
     layers = _pick_layers(path, layer)
-    options = _open_options(path)
+    options = dict(_TABLE) if _is_table(path) else {}
     if path.suffix.lower() == ".shp":
         encoding = encoding or _shapefile_fallback_encoding(path)
         if encoding:
             options["encoding"] = encoding
     infos = [pyogrio.read_info(path, layer=name, **options) for name in layers]
-    if all(i.get("geometry_type") is None for i in infos):
-        raise LoadRefused("the file has no geometry", "tệp không có dữ liệu hình học", source=path.name)
     fields = list(dict.fromkeys(str(f) for i in infos for f in i["fields"]))
+    xy = coordinate_columns(fields, path.name) if _is_table(path) else None
+    if xy is None and all(i.get("geometry_type") is None for i in infos):
+        raise LoadRefused("the file has no geometry", "tệp không có dữ liệu hình học", source=path.name)
     counts = [int(i.get("features") if i.get("features") is not None else -1) for i in infos]
     count = sum(counts) if min(counts) >= 0 else None  # None: the driver cannot tell without reading
-    info = SourceInfo(path, layers, infos[0].get("crs"), fields, count)
-    yield info, _all_batches(path, layers, fields, batch_rows, options)
+    info = SourceInfo(path, layers, infos[0].get("crs"), fields, count, xy)
+    yield info, _all_batches(path, layers, fields, batch_rows, options, xy)
 
 
-def _all_batches(path: Path, layers: list[str | None], fields: list[str], batch_rows: int, options: dict):
+def _all_batches(path: Path, layers: list[str | None], fields: list[str], batch_rows: int, options: dict,
+                 xy: tuple[str, str] | None):
     first = 1
     for name in layers:
         arrow = pyogrio.raw.open_arrow(path, layer=name, batch_size=batch_rows, use_pyarrow=True, **options)
         with arrow as (meta, reader):
-            for batch in _batches(reader, meta["geometry_name"] or "wkb_geometry", first):
+            for batch in _batches(reader, meta["geometry_name"] or "wkb_geometry", first, xy):
                 if len(layers) > 1:
                     batch.attributes = batch.attributes.reindex(columns=fields)
                 first += len(batch.attributes)
                 yield batch
 
 
-def _batches(reader, geometry_column: str, first: int) -> Iterator[Batch]:
+def _batches(reader, geometry_column: str, first: int, xy: tuple[str, str] | None) -> Iterator[Batch]:
     for record_batch in reader:
         table = record_batch.to_pandas()
         wkb = table.pop(geometry_column) if geometry_column in table else pd.Series([None] * len(table))
-        yield Batch(first, table, shapely.from_wkb(wkb.to_numpy(), on_invalid="ignore"))
+        if xy is None:
+            yield Batch(first, table, shapely.from_wkb(wkb.to_numpy(), on_invalid="ignore"))
+        else:
+            points = coordinates.points(table, xy)
+            yield Batch(first, table, points.geometries, points)
         first += len(table)

@@ -1,4 +1,5 @@
-"""Turn what an agency hands over (a file, a folder, a zip, a KMZ, a GTFS feed) into one file GDAL can read.
+"""Turn what an agency hands over (a file, a folder, a zip, a KMZ, a GTFS feed, a spreadsheet) into one file GDAL
+can read; every table arrives as a UTF-8 CSV (a spreadsheet's sheet and a CSV in a legacy encoding are rewritten).
 
 Checks that need no parsing come first (size, emptiness, the parts of a shapefile), so a bad upload is
 refused before any work is done, with a message naming the file.
@@ -13,10 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl import archive
+from etl import archive, sheets
 from etl.errors import LoadRefused
 
-VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".fgb")
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".fgb", *sheets.SHEET_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,9 @@ def _pick_in_folder(folder: Path, source: str, wanted: str | None) -> Path:
         if chosen:
             candidates = chosen
     if not candidates:
-        raise LoadRefused("found no map data inside (expected .shp, .gpkg, .geojson, .kml or .csv)",
-                          "không tìm thấy dữ liệu bản đồ bên trong (cần .shp, .gpkg, .geojson, .kml hoặc .csv)",
+        raise LoadRefused("found no map data inside (expected .shp, .gpkg, .geojson, .kml, .csv, .xlsx or .ods)",
+                          "không tìm thấy dữ liệu bản đồ bên trong (cần .shp, .gpkg, .geojson, .kml, .csv, .xlsx "
+                          "hoặc .ods)",
                           source=source)
     if len(candidates) > 1:
         names = ", ".join(p.name for p in candidates)
@@ -108,9 +110,19 @@ def _is_gtfs(folder: Path) -> bool:
 @contextmanager
 def prepare(path: Path, *, limits: archive.ArchiveLimits, max_bytes: int | None = None,
             wanted: str | None = None, text_codec: str | None = None) -> Iterator[Prepared]:
-    """Yield what to read from `path`; anything unpacked lives in a temporary folder removed afterwards."""
+    """Yield what to read from `path`; anything unpacked or rewritten lives in a temporary folder removed afterwards."""
     path = Path(path)
     check_size(path, max_bytes)
+    with _unpacked(path, limits, wanted) as prepared:
+        if prepared.gtfs is not None:
+            yield prepared
+            return
+        with _as_table(prepared.path, wanted, text_codec) as readable:
+            yield Prepared(readable)
+
+
+@contextmanager
+def _unpacked(path: Path, limits: archive.ArchiveLimits, wanted: str | None) -> Iterator[Prepared]:
     suffix = path.suffix.lower()
     if path.is_dir():
         yield Prepared(_pick_in_folder(path, path.name, wanted))
@@ -128,9 +140,19 @@ def prepare(path: Path, *, limits: archive.ArchiveLimits, max_bytes: int | None 
         raise LoadRefused("a .dbf alone has no geometries; send the .shp with it (zipped or as a folder)",
                           "tệp .dbf không có dữ liệu hình học; hãy gửi kèm .shp (nén zip hoặc cả thư mục)",
                           source=path.name)
-    elif suffix == ".csv" and not _is_utf8(path):
-        # Legacy bytes (TCVN3, VNI, cp1258...): read as `text_codec` (Latin-1 keeps every byte for etl.encoding).
-        with tempfile.TemporaryDirectory(prefix="mapserver-etl-") as tmp:
-            yield Prepared(_transcode(path, Path(tmp) / path.name, text_codec or "latin-1"))
     else:
         yield Prepared(path)
+
+
+@contextmanager
+def _as_table(path: Path, wanted: str | None, text_codec: str | None) -> Iterator[Path]:
+    """A spreadsheet as CSV, a CSV in legacy bytes as UTF-8 (GDAL's CSV reader only speaks UTF-8); else `path`."""
+    suffix = path.suffix.lower()
+    if suffix not in sheets.SHEET_SUFFIXES and (suffix != ".csv" or _is_utf8(path)):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="mapserver-etl-") as tmp:
+        if suffix in sheets.SHEET_SUFFIXES:
+            yield sheets.to_csv(path, Path(tmp), wanted)
+        else:  # TCVN3, VNI, cp1258...: read as `text_codec` (Latin-1 keeps every byte for etl.encoding)
+            yield _transcode(path, Path(tmp) / path.name, text_codec or "latin-1")

@@ -118,7 +118,7 @@ def validate_batch(batch: Batch, layer: Layer, plan: Plan, area: tuple[float, fl
     rows = np.arange(batch.first_row, batch.first_row + len(batch.attributes))
     geoms, repaired, ok, why = _fix_geometries(np.asarray(batch.geometries, dtype=object), layer)
     for i in np.flatnonzero(~ok):
-        report.reject(int(rows[i]), "geometry", None, why[i])
+        report.reject(int(rows[i]), *_geometry_rejection(batch, plan, int(i), why[i]))
     bounds = shapely.bounds(geoms)
     lo, hi = np.subtract(area[:2], _EPSILON), np.add(area[2:], _EPSILON)  # float dirt: 180.00000000000006
     inside = (bounds[:, 0] >= lo[0]) & (bounds[:, 1] >= lo[1]) & (bounds[:, 2] <= hi[0]) & (bounds[:, 3] <= hi[1])
@@ -145,6 +145,14 @@ def validate_batch(batch: Batch, layer: Layer, plan: Plan, area: tuple[float, fl
     report.rows_repaired += int((repaired & ok).sum())
     frame["geom"] = geoms
     return frame[ok]
+
+
+def _geometry_rejection(batch: Batch, plan: Plan, i: int, why: reasons.Reason) -> tuple[str, object, reasons.Reason]:
+    """(field, value, reason): a table's row without a point names the coordinate it lacks or could not read."""
+    if batch.points is None or why != reasons.MISSING_GEOMETRY:
+        return "geometry", None, why
+    address = batch.attributes[plan.columns["address"]].iloc[i] if "address" in plan.columns else None
+    return batch.points.rejection(i, address)
 
 
 def _categorise(frame: pd.DataFrame, name: str, plan: Plan, rows: np.ndarray, ok: np.ndarray,

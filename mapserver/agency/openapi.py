@@ -31,10 +31,13 @@ PATHS = {
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"], "properties": {
                 "file": {"type": "string", "format": "binary",
-                         "description": "GeoJSON, GeoPackage or CSV with lon/lat (ALLOWED_UPLOAD_EXTENSIONS)"},
+                         "description": "GeoJSON, GeoPackage, KML, a zipped shapefile, or a table with lon/lat "
+                                        "columns: CSV or a spreadsheet (.xlsx, .xls, .ods; the sheet: "
+                                        "source_layer) (ALLOWED_UPLOAD_EXTENSIONS)"},
                 "publish": {"type": "boolean", "default": False, "description": "publish once loaded"},
                 "crs": {"type": "string", "description": "the file's CRS when it declares none, e.g. EPSG:3405"},
-                "source_layer": {"type": "string", "description": "layer inside a multi-layer file"}}}}}},
+                "source_layer": {"type": "string",
+                                 "description": "layer inside a multi-layer file, or a spreadsheet's sheet"}}}}}},
         "responses": {"202": {"description": "Accepted; follow the job",
                               "headers": {"Location": {"schema": {"type": "string"}}},
                               "content": {"application/json": {"schema": {"type": "object", "properties": {

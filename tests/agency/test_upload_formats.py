@@ -1,4 +1,5 @@
-"""Uploads of the formats the ETL reads: a zipped shapefile loads; a zip-slip archive fails the job, nothing lost."""
+"""Uploads of the formats the ETL reads: a zipped shapefile and a spreadsheet load; a zip-slip archive fails the job,
+nothing lost."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import zipfile
 
 import geopandas as gpd
+import openpyxl
 import requests
 
 from tests.agency.conftest import audit_rows, bearer, health_geojson, wait_for_job
@@ -47,3 +49,19 @@ def test_a_zip_slip_archive_fails_the_job_and_keeps_the_published_layer(agency_s
     assert "evil.geojson" in job["error"]["messages"]["en"] and job["error"]["messages"]["vi"]
     assert _versions(agency_server, token) == [(1, "published")]
     assert [r[3] for r in audit_rows(agency_db[0], "layer.load")] == ["refused"]
+
+
+def test_a_spreadsheet_with_a_title_row_is_loaded_and_published(agency_server, agency_db, worker, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["DANH SÁCH NHÀ THUỐC"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["Tên", "Loại", "Kinh độ", "Vĩ độ"])
+    for i in range(12):
+        sheet.append([f"Nhà thuốc {i}", "Nhà thuốc", f"{106.70 + i / 1000:.3f}".replace(".", ","), 10.77])
+    buf = io.BytesIO()
+    workbook.save(buf)
+    token = agency_db[1].health_editor
+    job = wait_for_job(agency_server, token, _post(agency_server, token, "nha_thuoc.xlsx", buf.getvalue()))
+    assert job["state"] == "done", job
+    assert job["report"]["rows_loaded"] == 12 and job["report"]["published"]

@@ -151,10 +151,11 @@ def test_no_crs_and_coordinates_that_are_not_lon_lat_in_vietnam(db, catalog, tmp
 def test_a_refusal_in_a_later_chunk_drops_the_rows_already_copied(db, catalog, tmp_path):
     path = tmp_path / "health.csv"
     rows = [f"h{i},Trạm y tế {i},clinic,{106.70 + i / 100},10.78" for i in range(4)]
-    rows.append("h9,Trạm y tế 9,clinic,686000,1190000")
+    rows += [f"h{i},Trạm y tế {i},clinic,{686000 + i},1190000" for i in range(4, 10)]
     path.write_text("id,name,kind,x,y\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    err = _refused(db, catalog, path, chunk_rows=2)  # chunks 1 and 2 are COPYed before chunk 3 is refused
-    assert "declares no coordinate system" in err.en
+    # chunks 1 and 2 are COPYed; after chunk 4 most points read (4 of 8) are not lon/lat: the file is refused
+    err = _refused(db, catalog, path, chunk_rows=2)
+    assert "declares no coordinate system" in err.en and "4 of its 8 points" in err.en
 
 
 def test_csv_without_recognisable_coordinate_columns(db, catalog, tmp_path):
