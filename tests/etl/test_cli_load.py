@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import pyproj
 import shapely
 
+from etl.vn2000 import with_official_shift
 from tests.etl.conftest import rows_of
 
 MAPSERVER = str(Path(sys.executable).with_name("mapserver"))
@@ -25,7 +27,8 @@ def test_load_a_legacy_vn2000_shapefile_folder_with_encoding_and_crs(db, fresh_d
     folder = tmp_path / "tram_y_te"
     folder.mkdir()
     frame = gpd.GeoDataFrame({"id": ["h1"], "name": ["Hµ Néi"], "kind": ["clinic"]},
-                             geometry=[shapely.Point(106.70, 10.78)], crs="EPSG:4326").to_crs("EPSG:9210")
+                             geometry=[shapely.Point(106.70, 10.78)], crs="EPSG:4326")
+    frame = frame.to_crs(with_official_shift(pyproj.CRS.from_epsg(9210))).set_crs(9210, allow_override=True)
     frame.to_file(folder / "tram_y_te.shp", encoding="ISO-8859-1")
     (folder / "tram_y_te.prj").unlink()
     (folder / "tram_y_te.cpg").unlink(missing_ok=True)
