@@ -19,9 +19,9 @@ from etl.errors import LoadRefused
 from etl.read import fold_name as fold
 from layers import Field, Layer
 
-# How a field found its column, strongest first: an explicit mapping wins over the field's name, which wins
-# over its titles, which win over its aliases.
-HOW = ("mapping", "name", "title", "alias")
+# How a field found its column, strongest first: an explicit mapping wins over the agency's saved import
+# profile, which wins over the field's name, then its titles, then its aliases.
+HOW = ("mapping", "profile", "name", "title", "alias")
 
 
 @dataclass
@@ -44,12 +44,17 @@ def _keys(layer: Layer, name: str) -> dict[str, set[str]]:
             "alias": {fold(a) for a in fld.aliases}}
 
 
-def _explicit_column(wanted: str, columns: list[str], source: str) -> str:
+def _find_column(wanted: str, columns: list[str]) -> str | None:
     if wanted in columns:
         return wanted
     folded = [c for c in columns if fold(c) == fold(wanted)]
-    if len(folded) == 1:
-        return folded[0]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _explicit_column(wanted: str, columns: list[str], source: str) -> str:
+    found = _find_column(wanted, columns)
+    if found is not None:
+        return found
     listed = ", ".join(columns)
     raise LoadRefused(f"the mapping names the column {wanted!r}, which the file does not have; its columns are: "
                       f"{listed}",
@@ -67,20 +72,38 @@ def _check_fields(layer: Layer, names: Iterable[str], source: str) -> None:
                           f"{', '.join(known)}", source=source, field=unknown[0])
 
 
+def _from_profile(layer: Layer, columns: list[str], profile: Mapping[str, str | None] | None,
+                  taken: Mapping[str, str]) -> dict[str, str]:
+    """The profile's columns this file has: a profile is kept for the agency's next files, and a file that
+    names a column otherwise (or lacks it) is matched as usual rather than refused for it."""
+    known = (layer.id_field, *layer.field_names)
+    found = {}
+    for name, wanted in (profile or {}).items():
+        column = _find_column(wanted, columns) if wanted and name in known and name not in taken else None
+        if column is not None and column not in (*taken.values(), *found.values()):
+            found[name] = column
+    return found
+
+
 def match_columns(layer: Layer, columns: list[str], explicit: Mapping[str, str | None] | None = None,
-                  source: str = "", ignore: Iterable[str] = ()) -> ColumnMatch:
+                  source: str = "", ignore: Iterable[str] = (),
+                  profile: Mapping[str, str | None] | None = None) -> ColumnMatch:
     """Each field's column; `explicit` maps a field to a column (None or "": the file has none for it).
 
     `ignore`: columns that are not fields (the coordinates), left out of the unmatched ones.
+    `profile`: the agency's saved field -> column, used where this file has that column.
     """
     explicit = dict(explicit or {})
     _check_fields(layer, explicit, source)
     mapped = {f: _explicit_column(c, columns, source) for f, c in explicit.items() if c}
     how = dict.fromkeys(mapped, "mapping")
-    wanted = [n for n in (layer.id_field, *layer.field_names) if n not in explicit]
+    saved = _from_profile(layer, columns, profile, {**dict.fromkeys(explicit, ""), **mapped})
+    mapped.update(saved)
+    how.update(dict.fromkeys(saved, "profile"))
+    wanted = [n for n in (layer.id_field, *layer.field_names) if n not in explicit and n not in saved]
     keys = {n: _keys(layer, n) for n in wanted}
     free = [c for c in columns if c not in mapped.values()]
-    for kind in HOW[1:]:
+    for kind in HOW[2:]:
         for name in wanted:
             if name in mapped:
                 continue
@@ -171,8 +194,8 @@ class Plan:
 
 def plan(layer: Layer, columns: list[str], fields: Mapping[str, str | None] | None = None,
          values: Mapping[str, Mapping[str, str]] | None = None, source: str = "",
-         ignore: Iterable[str] = ()) -> tuple[Plan, ColumnMatch]:
+         ignore: Iterable[str] = (), profile: Mapping[str, str | None] | None = None) -> tuple[Plan, ColumnMatch]:
     """The plan for a load, refusing a file that lacks a required field; the match says how it was found."""
-    match = match_columns(layer, columns, fields, source, ignore)
+    match = match_columns(layer, columns, fields, source, ignore, profile)
     require_columns(match, layer, columns, source)
     return Plan(match.columns, value_matchers(layer, values, source)), match

@@ -8,7 +8,7 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ from etl import encoding as encoding_mod
 from etl import publish as publish_mod
 from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
-from etl.read import CSV_X_NAMES, CSV_Y_NAMES, open_source
+from etl.read import CSV_X_NAMES, CSV_Y_NAMES, Batch, open_source
 from etl.rejected import RejectedRows
 from etl.report import LoadReport
 from etl.validate import SeenIds, near_duplicates, validate_batch
@@ -55,6 +55,7 @@ class LoadOptions:
     normalise_addresses: bool = True
     ward_distance_factor: float = 3.0
     fields: dict[str, str | None] = field(default_factory=dict)  # layer field -> the file's column (etl.matching)
+    profile_fields: dict[str, str] = field(default_factory=dict)  # an import profile's: used where the file has them
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> {value as written: code}
     rejected_rows: Path | None = None  # write every rejected row here as CSV (etl.rejected)
 
@@ -108,6 +109,28 @@ def load_file(conn, layer: Layer, path: Path, options: LoadOptions) -> LoadRepor
 
 
 @contextmanager
+def open_upload(path: Path, layer: Layer, options: LoadOptions):
+    """(SourceInfo, batches) of a file as the load reads it: unpacked, transcoded, the chosen layer or sheet.
+    The load and the survey before it (etl.survey) read through this."""
+    with _readable(path, layer, options) as (readable, source_layer), \
+            open_source(readable, layer=_inner_layer(readable, source_layer), batch_rows=options.chunk_rows,
+                        encoding=encoding_mod.gdal_encoding(options.encoding, path.name)) as (info, batches):
+        yield info, batches
+
+
+def fixed_text(batches: Iterable[Batch], text_fix: encoding_mod.TextFix | None,
+               on_detect: Callable[[encoding_mod.TextFix], None] | None = None) -> Iterator[Batch]:
+    """Each batch with its text in Unicode: as `text_fix` says, or (None) as the first batch's text shows."""
+    for batch in batches:
+        if text_fix is None:
+            text_fix = encoding_mod.detect(batch.attributes)
+            if on_detect is not None:
+                on_detect(text_fix)
+        batch.attributes = text_fix.apply(batch.attributes)
+        yield batch
+
+
+@contextmanager
 def _readable(path: Path, layer: Layer, options: LoadOptions):
     """The file to read: unpacked from an archive, or built from a GTFS feed, in a temporary folder."""
     with sources.prepare(path, limits=options.archive_limits, max_bytes=options.max_bytes,
@@ -121,9 +144,7 @@ def _readable(path: Path, layer: Layer, options: LoadOptions):
 
 
 def _load_version(conn, layer: Layer, path: Path, options: LoadOptions, report: LoadReport) -> None:
-    with _readable(path, layer, options) as (readable, source_layer), \
-            open_source(readable, layer=_inner_layer(readable, source_layer), batch_rows=options.chunk_rows,
-                        encoding=encoding_mod.gdal_encoding(options.encoding, path.name)) as (info, batches):
+    with open_upload(path, layer, options) as (info, batches):
         report.source_layers = [name for name in info.layers if name]
         if info.feature_count == 0:
             _refuse_if_nothing(report, path)
@@ -198,11 +219,7 @@ def _stream(batches, total: int | None, layer: Layer, plan: matching.Plan, text_
     show = sys.stderr.isatty() if options.progress is None else options.progress
     writer = RejectedRows(options.rejected_rows) if options.rejected_rows else nullcontext()
     with tqdm(total=total or None, unit=" rows", disable=not show, desc=layer.slug) as bar, writer as rejected:
-        for batch in batches:
-            if text_fix is None:
-                text_fix = encoding_mod.detect(batch.attributes)
-                _note_encoding(report, text_fix)
-            batch.attributes = text_fix.apply(batch.attributes)
+        for batch in fixed_text(batches, text_fix, partial(_note_encoding, report)):
             batch.geometries = _to_wgs84(batch.geometries, source_crs, report)
             report.rows_read += len(batch.attributes)
             frame = validate_batch(batch, layer, plan, options.area, seen, report)
@@ -228,7 +245,7 @@ def _stream(batches, total: int | None, layer: Layer, plan: matching.Plan, text_
 def _plan(layer: Layer, columns: list[str], options: LoadOptions, report: LoadReport, source: str) -> matching.Plan:
     """Match the columns (refusing a file without a required one) and say in the report what was matched."""
     found, match = matching.plan(layer, columns, options.fields, options.values, source,
-                                 ignore=(*CSV_X_NAMES, *CSV_Y_NAMES))
+                                 ignore=(*CSV_X_NAMES, *CSV_Y_NAMES), profile=options.profile_fields)
     report.columns = dict(found.columns)
     report.unmatched_columns = match.unmatched_columns
     if match.unmatched_columns:
