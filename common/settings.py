@@ -69,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
     "JOB_HEARTBEAT_S": 5.0,
     "JOB_STALE_S": 60.0,
     "JOB_POLL_S": 1.0,
+    # An upload stopped for the clerk's mapping keeps its file this long, then fails (upload it again).
+    "JOB_MAPPING_KEEP_S": 86_400.0,
     "WORKER_THREADS": 2,
     "PREVIEW_MAX_FEATURES": 5000,
     # The 2025 wards loaded as the `wards` reference layer at set-up: province codes (79 = Ho Chi Minh City)
