@@ -124,3 +124,28 @@ def test_a_field_added_to_a_definition_reaches_the_kept_versions_empty(fresh_db_
         r = requests.get(f"{base}/api/collections/health/items?limit=2", timeout=30)
     assert r.status_code == 200
     assert all(f["properties"]["beds"] is None for f in r.json()["features"])
+
+
+def test_the_publication_history_is_backfilled_so_a_rollback_works_after_the_upgrade(empty_db, catalog, tmp_path):
+    """A database that published before 0007: each version's last publication becomes its history, in time order."""
+    from etl.publish import rollback
+
+    before = tmp_path / "sql"
+    before.mkdir()
+    for path in SQL_DIR.glob("[0-9]*.sql"):
+        if path.name < "0007":
+            shutil.copy(path, before / path.name)
+    apply_migrations(empty_db, before)
+    sync_catalog(empty_db, catalog)
+    with empty_db, empty_db.cursor() as cur:
+        cur.execute("INSERT INTO mapserver.layer_versions (layer_slug, version, table_name, status, created_by, "
+                    "published_at) VALUES ('health', 1, 'health_v1', 'retired', 'cli:lan', now() - interval '2 days'),"
+                    " ('health', 2, 'health_v2', 'published', NULL, now() - interval '1 day'),"
+                    " ('health', 3, 'health_v3', 'ready', 'cli:lan', NULL)")
+        cur.execute("UPDATE mapserver.layers SET published_version = 2 WHERE slug = 'health'")
+    assert "0007_publication_history.sql" in apply_migrations(empty_db)
+    with empty_db.cursor() as cur:
+        cur.execute("SELECT version, action, actor FROM mapserver.publications ORDER BY id")
+        assert cur.fetchall() == [(1, "publish", "cli:lan"), (2, "publish", "unknown")]
+    empty_db.rollback()
+    assert rollback(empty_db, "health", actor="cli:lan") == 1

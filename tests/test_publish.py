@@ -6,6 +6,7 @@ import threading
 
 import geopandas as gpd
 import psycopg2
+import psycopg2.errors
 import pytest
 
 from common.settings import DEFAULTS
@@ -164,6 +165,23 @@ def test_old_versions_beyond_the_retention_window_are_dropped(fresh_db_url, cata
         cur.execute("SELECT to_regclass('layer_data.health_v1'), to_regclass('layer_data.health_v3')")
         assert cur.fetchone() == (None, "layer_data.health_v3")
     assert prune(conn, "health", 2) == []
+    assert rollback(conn, "health", actor="t") == 3
+    with pytest.raises(LoadRefused, match="no earlier published version"):  # v2 and v1 were dropped
+        rollback(conn, "health", actor="t")
+    assert _reader_view(fresh_db_url)[0] == 3
+    conn.close()
+
+
+def test_the_app_role_rolls_back_and_cannot_rewrite_the_history(fresh_db_url, catalog, demo_files, tmp_path):
+    path, _ = _half_of_health(demo_files, tmp_path)
+    conn = psycopg2.connect(fresh_db_url)
+    load_file(conn, catalog["health"], path, LoadOptions(area=AREA))
+    with conn, conn.cursor() as cur:
+        cur.execute("SET ROLE mapserver_app")
+    assert rollback(conn, "health", actor="user:lan") == 1
+    with conn.cursor() as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        cur.execute("UPDATE mapserver.publications SET actor = 'someone else'")
+    conn.rollback()
     conn.close()
 
 
