@@ -1,4 +1,5 @@
-"""The writes staff and systems make (upload, publish, roll back), each checked and audited once.
+"""The writes staff and systems make (upload, mapping, import profile, publish, roll back), each checked and
+audited once.
 
 The web area and the API both call these, so a refusal is recorded the same way whichever
 door it came through.
@@ -19,7 +20,7 @@ from etl.errors import LoadRefused
 from layers import Layer
 from mapserver import jobs
 from mapserver.accounts.auth import Principal
-from mapserver.agency import client_addr
+from mapserver.agency import client_addr, profiles
 from mapserver.web.db import get_db
 from mapserver.web.errors import ApiError, Conflict, Forbidden, NotAuthenticated, UnsupportedFileType
 
@@ -51,7 +52,9 @@ def allowed_extensions() -> tuple[str, ...]:
 
 
 def upload(principal: Principal, layer: Layer, file: FileStorage | None, options: dict) -> int:
-    """Keep the file under a fresh folder with a sanitised name and queue its load; returns the job id."""
+    """Keep the file under a fresh folder with a sanitised name and queue its load; returns the job id.
+
+    The agency's import profile goes under `options`; the job and the audit row keep what was applied."""
     authorize_write(principal, "layer.upload", layer)
     name = secure_filename((file.filename or "") if file else "")
     if not name or Path(name).suffix.lower() not in allowed_extensions():
@@ -65,6 +68,7 @@ def upload(principal: Principal, layer: Layer, file: FileStorage | None, options
     file.save(path)
     conn = get_db()
     with conn, conn.cursor() as cur:
+        options = profiles.apply(profiles.get(cur, layer), layer, options)
         job_id = jobs.enqueue(cur, layer=layer.slug, file_path=str(path), source_name=name, options=options,
                               created_by=principal.name, agency=layer.agency, client_addr=client_addr(),
                               max_attempts=int(current_app.config["JOB_MAX_ATTEMPTS"]))
@@ -72,6 +76,52 @@ def upload(principal: Principal, layer: Layer, file: FileStorage | None, options
                      agency=layer.agency, client_addr=client_addr(),
                      details={"job": job_id, "source": name, "bytes": path.stat().st_size, "options": options})
     return job_id
+
+
+def remap(principal: Principal, layer: Layer, job: jobs.Job, options: dict, profile: profiles.Profile | None) -> None:
+    """Queue the load of a job that waits for its mapping, with the clerk's `options`; save `profile` (merged over
+    the agency's) with it. 409 when the job no longer waits (mapped in another tab, or expired)."""
+    authorize_write(principal, "layer.mapping", layer)
+    conn = get_db()
+    with conn, conn.cursor() as cur:
+        if not jobs.remap(cur, job.id, options):
+            raise refuse(principal, "layer.mapping", layer, Conflict(
+                "this upload no longer waits for a mapping (given already, or expired)",
+                "tệp tải lên này không còn chờ ánh xạ (đã được ánh xạ, hoặc đã hết hạn)"))
+        audit.record(cur, actor=principal.name, action="layer.mapping", target=layer.slug, result="ok",
+                     agency=layer.agency, client_addr=client_addr(),
+                     details={"job": job.id, "source": job.source_name, "options": options,
+                              "profile_saved": profile is not None})
+        if profile is not None:
+            _save_profile(cur, principal, layer, profiles.merged(profiles.get(cur, layer), profile))
+
+
+def save_profile(principal: Principal, layer: Layer, profile: profiles.Profile) -> None:
+    """Replace the agency's import profile for the layer (an empty one deletes it)."""
+    authorize_write(principal, "import_profile.save", layer)
+    profiles.check(layer, profile)
+    conn = get_db()
+    with conn, conn.cursor() as cur:
+        _save_profile(cur, principal, layer, profile)
+
+
+def delete_profile(principal: Principal, layer: Layer) -> None:
+    authorize_write(principal, "import_profile.delete", layer)
+    conn = get_db()
+    with conn, conn.cursor() as cur:
+        _save_profile(cur, principal, layer, profiles.Profile())
+
+
+def _save_profile(cur, principal: Principal, layer: Layer, profile: profiles.Profile) -> None:
+    before = profiles.get(cur, layer)
+    if profile.empty:
+        profiles.delete(cur, layer)
+    else:
+        profiles.put(cur, layer, profile, principal.name)
+    audit.record(cur, actor=principal.name, action="import_profile.delete" if profile.empty else "import_profile.save",
+                 target=layer.slug, result="ok", agency=layer.agency, client_addr=client_addr(),
+                 details={"before": before.to_dict() if before else None,
+                          "after": None if profile.empty else profile.to_dict()})
 
 
 def publish(principal: Principal, layer: Layer, version: int) -> dict:

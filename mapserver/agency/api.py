@@ -6,11 +6,16 @@ forms). Reads of jobs, versions and previews accept the token or the staff login
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from isal import igzip
 
 from layers import Layer
 from mapserver.accounts.auth import ANONYMOUS, Principal, current_principal
 from mapserver.agency import actions, limit_writes, queries
+from mapserver.jobs import Job, rejected_csv
 from mapserver.jobs import get as get_job
 from mapserver.web.catalog import get_layer
 from mapserver.web.db import get_db
@@ -49,10 +54,55 @@ def _text(name: str, max_length: int = 100) -> str | None:
     return value or None
 
 
+MAX_MAPPING_ENTRIES = 500
+_FIELDS_EXAMPLE = '{"name": "Tên đơn vị", "phone": null}'
+_VALUES_EXAMPLE = '{"kind": {"Tiêm chủng dịch vụ": "vaccination"}}'
+
+
+def _json_form(name: str, example: str) -> dict | None:
+    """A form field holding a JSON object, or None when absent; anything else is a 400 showing the shape."""
+    text = (request.form.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidParameter(f"{name} is not valid JSON ({exc.msg}, character {exc.pos}); write it as {example}",
+                               f"{name} không phải JSON hợp lệ ({exc.msg}, ký tự {exc.pos}); hãy viết dạng {example}"
+                               ) from exc
+    if not isinstance(value, dict):
+        raise InvalidParameter(f"{name} must be a JSON object such as {example}",
+                               f"{name} phải là một đối tượng JSON như {example}")
+    return value
+
+
+def _short_text(value, nullable: bool = False) -> bool:
+    return (value is None and nullable) or (isinstance(value, str) and 0 < len(value) <= 200)
+
+
+def _mapping_options() -> dict:
+    """`fields` {field: column or null} and `values` {field: {value as written: code}}, checked for shape only:
+    the load refuses an unknown field, column or code, naming the ones there are."""
+    fields = _json_form("fields", _FIELDS_EXAMPLE)
+    values = _json_form("values", _VALUES_EXAMPLE)
+    if fields is not None and not all(_short_text(k) and _short_text(v, nullable=True) for k, v in fields.items()):
+        raise InvalidParameter(f"fields maps each field to a column name or null, as in {_FIELDS_EXAMPLE}",
+                               f"fields gán mỗi trường với tên một cột hoặc null, như {_FIELDS_EXAMPLE}")
+    if values is not None and not all(_short_text(k) and isinstance(v, dict)
+                                      and all(_short_text(r) and _short_text(c) for r, c in v.items())
+                                      for k, v in values.items()):
+        raise InvalidParameter(f"values maps each field to {{value as written: code}}, as in {_VALUES_EXAMPLE}",
+                               f"values gán mỗi trường với {{giá trị trong tệp: mã}}, như {_VALUES_EXAMPLE}")
+    if len(fields or {}) + sum(len(v) for v in (values or {}).values()) > MAX_MAPPING_ENTRIES:
+        raise InvalidParameter(f"fields and values have more than {MAX_MAPPING_ENTRIES} entries",
+                               f"fields và values có hơn {MAX_MAPPING_ENTRIES} mục")
+    return {k: v for k, v in (("fields", fields), ("values", values)) if v}
+
+
 def upload_options() -> dict:
     """The load options a multipart form may carry next to the file."""
     options = {"publish": _flag("publish"), "crs": _text("crs"), "source_layer": _text("source_layer")}
-    return {k: v for k, v in options.items() if v is not None}
+    return {**{k: v for k, v in options.items() if v is not None}, **_mapping_options()}
 
 
 def _job_accepted(job_id: int) -> Response:
@@ -71,19 +121,48 @@ def uploads(slug: str):
     return _job_accepted(actions.upload(_token_principal(), layer, request.files.get("file"), upload_options()))
 
 
-@bp.get("/jobs/<int:job_id>")
-def job(job_id: int):
-    principal = current_principal()
-    if not principal.authenticated:
+def member_job(job_id: int) -> Job:
+    """The job, when the caller is staff of its layer's agency (or admin): 401, 404 or 403 otherwise."""
+    if not current_principal().authenticated:
         raise NotAuthenticated()
     with get_db().cursor() as cur:
         found = get_job(cur, job_id)
     if found is None:
         raise JobNotFound()
     _member(get_layer(found.layer))
-    response = jsonify(found.to_dict())
+    return found
+
+
+@bp.get("/jobs/<int:job_id>")
+def job(job_id: int):
+    found = member_job(job_id)
+    body = found.to_dict()
+    if found.has_rejected_csv:
+        body["links"] = {"rejected_csv": url_for("agency_api.rejected_rows", job_id=job_id)}
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def rejected_csv_response(job: Job) -> Response:
+    """Every row the job's load rejected, with why, as a CSV to fix in a spreadsheet and upload again.
+
+    Kept gzipped in the job's row; sent as it is to a client that takes gzip (browsers do)."""
+    with get_db().cursor() as cur:
+        packed = rejected_csv(cur, job.id)
+    if packed is None:
+        raise JobNotFound("This job has no rejected rows to download.",
+                          "Tác vụ này không có dòng bị loại nào để tải về.")
+    name = f"{Path(job.source_name).stem}-rejected-rows-job{job.id}.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"}
+    if request.accept_encodings["gzip"] > 0:
+        return Response(packed, mimetype="text/csv", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(igzip.decompress(packed), mimetype="text/csv", headers=headers)
+
+
+@bp.get("/jobs/<int:job_id>/rejected.csv")
+def rejected_rows(job_id: int):
+    return rejected_csv_response(member_job(job_id))
 
 
 def _version_argument() -> int:

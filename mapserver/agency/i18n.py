@@ -66,6 +66,84 @@ TEXT: dict[str, tuple[str, str]] = {
     "all": ("Tất cả", "All"),
     "jobs": ("Tác vụ gần đây", "Recent jobs"),
     "published_ok": ("Đã công bố phiên bản {version}.", "Version {version} is published."),
+    "needs_mapping": ("Chờ ánh xạ cột và giá trị", "Waiting for a mapping of columns and values"),
+    "job": ("Tác vụ", "Job"),
+    "progress": ("Tiến độ", "Progress"),
+    "open_mapping": ("Ánh xạ cột và giá trị", "Map the columns and values"),
+    "mapping": ("Ánh xạ cột và giá trị", "Map columns and values"),
+    "mapping_intro": ("Tệp «{source}» ({rows} dòng) có cột hoặc giá trị chưa khớp với lớp «{layer}». Hãy cho biết "
+                      "mỗi cột là trường nào và mỗi giá trị thuộc loại nào; tệp sẽ được nạp theo lựa chọn này.",
+                      "The file “{source}” ({rows} rows) has columns or values that do not match the layer "
+                      "“{layer}”. Say which field each column is and what each value means; the file is then "
+                      "loaded that way."),
+    "id_field": ("Mã", "Identifier"),
+    "file_columns": ("Các cột của tệp", "The file's columns"),
+    "samples": ("Ví dụ", "Samples"),
+    "no_samples": ("(trống)", "(empty)"),
+    "do_not_load": ("không nạp", "do not load"),
+    "coordinates": ("tọa độ, đọc theo tên cột", "coordinates, read by the column's name"),
+    "required_field": ("bắt buộc", "required"),
+    "missing_required": ("Chưa có cột cho trường bắt buộc: {fields}.",
+                         "No column for the required field(s): {fields}."),
+    "unknown_values": ("Giá trị của «{field}» không khớp (cột «{column}»)",
+                       "Values of “{field}” that match none (column “{column}”)"),
+    "unknown_values_if": ("Nếu cột «{column}» là «{field}»: các giá trị không khớp",
+                          "If the column “{column}” is “{field}”: the values that match none"),
+    "rows_count": ("{count} dòng", "{count} rows"),
+    "reject_rows": ("loại các dòng này", "reject these rows"),
+    "more_values": ("Còn ít nhất {more} giá trị khác không được liệt kê; {rows} dòng của chúng sẽ bị loại.",
+                    "At least {more} more values are not listed; their {rows} rows will be rejected."),
+    "save_profile": ("Lưu làm hồ sơ nhập của lớp này (áp dụng cho các lần tải lên sau)",
+                     "Save as this layer's import profile (applied to the next uploads)"),
+    "load_with_mapping": ("Nạp theo ánh xạ này", "Load with this mapping"),
+    "mapping_twice": ("Trường «{field}» được chọn cho nhiều cột: {columns}.",
+                      "The field “{field}” is chosen for several columns: {columns}."),
+    "mapping_required": ("Trường bắt buộc «{field}» chưa được chọn cho cột nào.",
+                         "The required field “{field}” is chosen for no column."),
+    "mapping_viewer": ("Chỉ biên tập viên của cơ quan mới gửi được ánh xạ.",
+                       "Only the agency's editors can send the mapping."),
+    "mapping_queued": ("Đã nhận ánh xạ; tệp đang được nạp.", "Mapping received; the file is being loaded."),
+    "profile": ("Hồ sơ nhập", "Import profile"),
+    "profile_intro": ("Cách các tệp của cơ quan đặt tên cột và giá trị cho lớp này. Hồ sơ được áp dụng cho mỗi lần "
+                      "tải lên; cột không có trong tệp thì được khớp như thường.",
+                      "How the agency's files name this layer's columns and values. It is applied to every "
+                      "upload; a column a file lacks is matched as usual."),
+    "profile_none": ("Chưa có hồ sơ nhập cho lớp này.", "There is no import profile for this layer yet."),
+    "profile_saved": ("Đã lưu hồ sơ nhập.", "The import profile is saved."),
+    "profile_deleted": ("Đã xóa hồ sơ nhập.", "The import profile is deleted."),
+    "column": ("Cột trong tệp", "Column in the file"),
+    "match_auto": ("để trống: tự khớp", "empty: matched automatically"),
+    "value_written": ("Giá trị trong tệp", "Value in the file"),
+    "value_code": ("Giá trị của lớp", "Layer value"),
+    "remove": ("Bỏ", "Remove"),
+    "add_value": ("Thêm giá trị", "Add a value"),
+    "ignored_columns": ("Cột không nạp (mỗi dòng một cột)", "Columns not loaded (one a line)"),
+    "save": ("Lưu", "Save"),
+    "delete_profile": ("Xóa hồ sơ nhập", "Delete the import profile"),
+    "updated_when": ("Cập nhật lúc, bởi", "Updated at, by"),
+    "by_reason": ("Số dòng bị loại theo lý do", "Rejected rows by reason"),
+    "groups": ("Các nhóm dòng bị loại", "Rejected rows grouped"),
+    "first_rows": ("các dòng {rows}", "rows {rows}"),
+    "first_rejections": ("{shown} dòng bị loại đầu tiên (trên tổng số {total})",
+                         "The first {shown} rejected rows (of {total})"),
+    "value": ("Giá trị", "Value"),
+    "download_rejected": ("Tải về tất cả các dòng bị loại (CSV, kèm lý do)",
+                          "Download all rejected rows (CSV, with the reason)"),
+    "download_hint": ("Sửa các dòng này trong bảng tính rồi tải tệp lên lại.",
+                      "Fix these rows in the spreadsheet, then upload the file again."),
+    "made_by_job": ("Nạp bởi tác vụ #{job}", "Loaded by job #{job}"),
+    "open_version": ("Xem phiên bản {version}", "Open version {version}"),
+    "reason_missing_geometry": ("Thiếu dữ liệu hình học", "Missing geometry"),
+    "reason_outside_area": ("Ngoài khu vực triển khai", "Outside the deployment area"),
+    "reason_required_empty": ("Thiếu giá trị bắt buộc", "Required value empty"),
+    "reason_bad_type": ("Sai kiểu dữ liệu", "Wrong data type"),
+    "reason_duplicate_id": ("Mã bị trùng", "Duplicate id"),
+    "reason_geometry_type": ("Kiểu hình học không được chấp nhận", "Geometry type not accepted"),
+    "reason_not_a_category": ("Giá trị không thuộc danh mục", "Value not in the category list"),
+    "reason_no_coordinates": ("Không có tọa độ", "No coordinates"),
+    "reason_address_without_coordinates": ("Có địa chỉ nhưng không có tọa độ", "Address without coordinates"),
+    "reason_bad_coordinate": ("Không đọc được tọa độ", "Unreadable coordinate"),
+    "reason_coordinate_missing": ("Thiếu một tọa độ", "One coordinate missing"),
 }
 
 def lang() -> str:
@@ -80,3 +158,8 @@ def lang() -> str:
 def t(key: str, **values) -> str:
     vi, en = TEXT[key]
     return (en if lang() == "en" else vi).format(**values)
+
+
+def reason_label(code: str) -> str:
+    """A rejection reason's short name (the report counts rows per code); the code itself for a new one."""
+    return t(f"reason_{code}") if f"reason_{code}" in TEXT else code

@@ -13,10 +13,22 @@ _LAYER = {"name": "slug", "in": "path", "required": True, "schema": {"type": "st
 _SECURED = [{"bearerToken": []}]
 _JOB = {"type": "object", "properties": {
     "id": {"type": "integer"}, "layer": {"type": "string"}, "source": {"type": "string"},
-    "state": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+    "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "needs_mapping"],
+              "description": "needs_mapping: an upload from the web area whose columns or values do not all "
+                             "match waits for the clerk's mapping there"},
     "progress": {"type": "number", "minimum": 0, "maximum": 1}, "attempts": {"type": "integer"},
+    "options": {"type": "object", "description": "the load options as applied: the request's, with the agency's "
+                                                 "import profile under them (profile_fields, values, profile)"},
     "report": {"type": "object", "nullable": True,
-               "description": "rows_read/loaded/repaired/rejected, rejections [{row, field, reason}]"},
+               "description": "rows_read/loaded/repaired/rejected; rejections (the first 1000) [{row, field, value, "
+                              "code, reason, reason_vi}]; rejected_by_reason {code: rows}; rejection_groups "
+                              "[{code, field, reason, reason_vi, count, first_rows}]; columns {field: column}; "
+                              "unmatched_columns; version"},
+    "survey": {"type": "object", "nullable": True,
+               "description": "while needs_mapping: the file's columns with samples and matched fields, the layer's "
+                              "fields, and the category values that match no code"},
+    "rejected_csv": {"type": "boolean", "description": "every rejected row can be downloaded (links.rejected_csv)"},
+    "links": {"type": "object", "description": "rejected_csv: where to download the rejected rows, when any"},
     "error": {"type": "object", "nullable": True, "description": "messages {vi, en} when the file was refused"}}}
 
 
@@ -36,6 +48,15 @@ PATHS = {
                                         "source_layer) (ALLOWED_UPLOAD_EXTENSIONS)"},
                 "publish": {"type": "boolean", "default": False, "description": "publish once loaded"},
                 "crs": {"type": "string", "description": "the file's CRS when it declares none, e.g. EPSG:3405"},
+                "fields": {"type": "string", "description": "JSON object: layer field -> the file's column, "
+                                                            "or null when the file has none, e.g. "
+                                                            "{\"name\": \"Tên đơn vị\", \"phone\": null}. Used "
+                                                            "over the agency's import profile; an unknown field or "
+                                                            "column fails the job naming the ones there are"},
+                "values": {"type": "string", "description": "JSON object: category field -> {value as written: "
+                                                            "code}, e.g. {\"kind\": {\"Tiêm chủng dịch vụ\": "
+                                                            "\"vaccination\"}}. Values are compared without case "
+                                                            "or accents; an unknown code fails the job"},
                 "source_layer": {"type": "string",
                                  "description": "layer inside a multi-layer file, or a spreadsheet's sheet"}}}}}},
         "responses": {"202": {"description": "Accepted; follow the job",
@@ -48,6 +69,14 @@ PATHS = {
         "tags": ["Agencies"], "security": _SECURED,
         "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "The job", "content": {"application/json": {"schema": _JOB}}},
+                      **_errors(401, 403, 404)}}},
+    "/api/jobs/{job_id}/rejected.csv": {"get": {
+        "summary": "Every row the job's load rejected, as the file had it, with the row number, field, value and "
+                   "reason (Vietnamese and English): fix them in the spreadsheet and upload again",
+        "operationId": "getJobRejectedRows", "tags": ["Agencies"], "security": _SECURED,
+        "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "CSV (UTF-8 with BOM) as an attachment",
+                              "content": {"text/csv": {"schema": {"type": "string"}}}},
                       **_errors(401, 403, 404)}}},
     "/api/layers/{slug}/publish": {"post": {
         "summary": "Publish a loaded version of the layer", "operationId": "publishLayerVersion",

@@ -1,4 +1,5 @@
-"""`/agency/`: staff log in, see their agency's layers, upload, read the report, preview, publish, roll back.
+"""`/agency/`: staff log in, see their agency's layers, upload, map a file's columns and values, read the
+report and download the rejected rows, preview, publish, roll back, keep an import profile.
 
 Every POST here carries the form's CSRF token (checked before the view runs); the login is
 rate-limited per address and locks the account after repeated failures.
@@ -13,15 +14,16 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 
 from common import audit
 from layers import Layer
-from mapserver import accounts
+from mapserver import accounts, jobs
 from mapserver.accounts.auth import Principal, current_principal
-from mapserver.agency import actions, client_addr, csrf, limit_writes, limiter, queries
-from mapserver.agency.api import upload_options
-from mapserver.agency.i18n import lang, t
-from mapserver.jobs import for_layer
+from mapserver.agency import actions, client_addr, csrf, limit_writes, limiter, mapping, profiles, queries
+from mapserver.agency.api import rejected_csv_response, upload_options
+from mapserver.agency.i18n import lang, reason_label, t
 from mapserver.web.catalog import catalog, get_layer
 from mapserver.web.db import get_db
-from mapserver.web.errors import Forbidden, InvalidParameter, VersionNotFound
+from mapserver.web.errors import Forbidden, InvalidParameter, JobNotFound, VersionNotFound
+
+SHOWN_REJECTIONS = 100  # rows listed in a page; the CSV has them all
 
 STATIC = Path(__file__).resolve().parents[2] / "static" / "agency"
 bp = Blueprint("agency", __name__, url_prefix="/agency", template_folder="templates",
@@ -42,7 +44,8 @@ def _private(response):
 
 @bp.context_processor
 def _helpers() -> dict:
-    return {"t": t, "lang": lang(), "principal": current_principal(), "catalog": catalog()}
+    return {"t": t, "lang": lang(), "principal": current_principal(), "catalog": catalog(),
+            "reason_label": reason_label, "shown_rejections": SHOWN_REJECTIONS}
 
 
 def _staff() -> Principal:
@@ -58,6 +61,18 @@ def _layer_of_staff(slug: str) -> tuple[Principal, Layer]:
     if not principal.member_of(layer):
         raise Forbidden()
     return principal, layer
+
+
+def _job_of_staff(job_id: int) -> tuple[Principal, Layer, jobs.Job]:
+    principal = _staff()
+    with get_db().cursor() as cur:
+        job = jobs.get(cur, job_id)
+    if job is None:
+        raise JobNotFound()
+    layer = get_layer(job.layer)
+    if not principal.member_of(layer):
+        raise Forbidden()
+    return principal, layer, job
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -106,7 +121,7 @@ def layer_page(slug: str):
     _principal, layer = _layer_of_staff(slug)
     with get_db().cursor() as cur:
         history = queries.versions(cur, slug)
-        recent = for_layer(cur, slug)
+        recent = jobs.for_layer(cur, slug)
     return render_template("agency/layer.html", layer=layer, versions=history, jobs=recent,
                            extensions=actions.allowed_extensions(),
                            max_mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024))
@@ -116,9 +131,96 @@ def layer_page(slug: str):
 @limit_writes
 def upload(slug: str):
     principal, layer = _staff(), get_layer(slug)  # the action checks the rights, and audits a refusal
-    job_id = actions.upload(principal, layer, request.files.get("file"), upload_options())
+    options = {**upload_options(), "confirm_mapping": True}  # a clerk is here to answer the mapping step
+    job_id = actions.upload(principal, layer, request.files.get("file"), options)
     return jsonify({"job": job_id, "status_url": url_for("agency_api.job", job_id=job_id),
+                    "job_url": url_for("agency.job_page", job_id=job_id),
                     "layer_url": url_for("agency.layer_page", slug=slug)}), 202
+
+
+@bp.get("/jobs/<int:job_id>")
+def job_page(job_id: int):
+    _principal, layer, job = _job_of_staff(job_id)
+    return render_template("agency/job.html", layer=layer, job=job, report=job.report,
+                           csv_url=url_for("agency.rejected_rows", job_id=job_id) if job.has_rejected_csv else None)
+
+
+@bp.get("/jobs/<int:job_id>/rejected.csv")
+def rejected_rows(job_id: int):
+    return rejected_csv_response(_job_of_staff(job_id)[2])
+
+
+@bp.get("/jobs/<int:job_id>/mapping")
+def mapping_page(job_id: int):
+    _principal, layer, job = _job_of_staff(job_id)
+    if job.state != "needs_mapping":
+        return redirect(url_for("agency.job_page", job_id=job_id))
+    return _mapping_form(layer, job, mapping.proposed(job.survey))
+
+
+@bp.post("/jobs/<int:job_id>/mapping")
+@limit_writes
+def map_job(job_id: int):
+    """Queue the file's load with the clerk's mapping (the action checks she may write, and audits)."""
+    principal, layer, job = _job_of_staff(job_id)
+    if job.state != "needs_mapping":
+        return redirect(url_for("agency.job_page", job_id=job_id))
+    choices = mapping.read(layer, job.survey, request.form)
+    if choices.errors:
+        return _mapping_form(layer, job, choices, request.form.get("save_profile") == "on"), 400
+    profile = mapping.profile_of(layer, job.survey, choices) if request.form.get("save_profile") == "on" else None
+    actions.remap(principal, layer, job, mapping.load_options(layer, job.options, job.survey, choices), profile)
+    flash(t("mapping_queued"))
+    return redirect(url_for("agency.job_page", job_id=job_id))
+
+
+def _mapping_form(layer: Layer, job: jobs.Job, choices: mapping.Choices, save_profile: bool = False):
+    return render_template("agency/mapping.html", layer=layer, job=job, survey=job.survey, choices=choices,
+                           save_profile=save_profile, field_title=lambda name: mapping.title(layer, name),
+                           column_index={c["name"]: i for i, c in enumerate(job.survey["columns"])},
+                           missing=", ".join(mapping.title(layer, n) for n in job.survey["missing_required"]))
+
+
+@bp.post("/layers/<slug>/profile")
+@limit_writes
+def save_profile(slug: str):
+    principal, layer = _staff(), get_layer(slug)  # the action checks the rights, and audits a refusal
+    actions.save_profile(principal, layer, _profile_from_form(layer))
+    flash(t("profile_saved"))
+    return redirect(url_for("agency.profile_page", slug=slug))
+
+
+@bp.get("/layers/<slug>/profile")
+def profile_page(slug: str):
+    _principal, layer = _layer_of_staff(slug)
+    with get_db().cursor() as cur:
+        profile = profiles.get(cur, layer)
+    titles = [(name, mapping.title(layer, name)) for name in (layer.id_field, *layer.field_names)]
+    return render_template("agency/profile.html", layer=layer, profile=profile or profiles.Profile(),
+                           exists=profile is not None, field_titles=titles)
+
+
+@bp.post("/layers/<slug>/profile/delete")
+@limit_writes
+def delete_profile(slug: str):
+    principal, layer = _staff(), get_layer(slug)  # the action checks the rights, and audits a refusal
+    actions.delete_profile(principal, layer)
+    flash(t("profile_deleted"))
+    return redirect(url_for("agency.profile_page", slug=slug))
+
+
+def _profile_from_form(layer: Layer) -> profiles.Profile:
+    """The profile page's form: a column per field, rows of (value as written, code) per category, the ignored
+    columns one a line; an empty column, value or code drops its entry."""
+    form = request.form
+    fields = {n: form.get(f"field-{n}", "").strip() for n in (layer.id_field, *layer.field_names)}
+    values = {f.name: {raw.strip()[:200]: code for raw, code in zip(form.getlist(f"raw-{f.name}"),
+                                                              form.getlist(f"code-{f.name}"), strict=False)
+                       if raw.strip() and code}
+              for f in layer.fields if f.values}
+    ignored = [c.strip() for c in form.get("ignored_columns", "").splitlines() if c.strip()]
+    return profiles.Profile({n: c[:200] for n, c in fields.items() if c}, {n: v for n, v in values.items() if v},
+                            tuple(dict.fromkeys(ignored)))
 
 
 @bp.get("/layers/<slug>/versions/<int:number>")
@@ -126,10 +228,13 @@ def version_page(slug: str, number: int):
     _principal, layer = _layer_of_staff(slug)
     with get_db().cursor() as cur:
         found = queries.version(cur, slug, number)
+        job = jobs.for_version(cur, slug, number)
     if found is None:
         raise VersionNotFound()
-    return render_template("agency/version.html", layer=layer, version=found, report=found["report"],
-                           features_url=url_for("agency_api.version_features", slug=slug, number=number))
+    csv_url = url_for("agency.rejected_rows", job_id=job.id) if job and job.has_rejected_csv else None
+    return render_template("agency/version.html", layer=layer, version=found, report=found["report"], job=job,
+                           csv_url=csv_url, features_url=url_for("agency_api.version_features", slug=slug,
+                                                                 number=number))
 
 
 @bp.post("/layers/<slug>/publish")

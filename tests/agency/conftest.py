@@ -88,6 +88,20 @@ def worker(agency_app):
     thread.join(60)
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def page():
+    """A page of headless Chromium, in Vietnamese (the browser tests' `browser` mark)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser.new_page(locale="vi-VN")
+        browser.close()
+
+
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
@@ -107,7 +121,7 @@ def wait_for_job(base: str, token: str, job_id: int, timeout: float = 120) -> di
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = requests.get(f"{base}/api/jobs/{job_id}", headers=bearer(token), timeout=10).json()
-        if job["state"] in ("done", "failed"):
+        if job["state"] in ("done", "failed", "needs_mapping"):
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s")

@@ -6,21 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.agency.conftest import PASSWORD, audit_rows, health_geojson
 
 pytestmark = pytest.mark.browser
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield browser.new_page(locale="vi-VN")
-        browser.close()
 
 
 @pytest.fixture
