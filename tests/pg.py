@@ -37,6 +37,17 @@ def admin_execute(url: str, statement: str) -> None:
         conn.close()
 
 
+def fetch(url: str, statement: str, params: tuple = ()) -> list[tuple]:
+    """The rows of one query on a connection of its own: what another process committed, seen from outside."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
 def create_database(url: str, prefix: str = "mapserver_test", template: str | None = None) -> str:
     """A new database on the server behind `url`; returns its name."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"

@@ -14,6 +14,7 @@ import requests
 from mapserver.jobs.worker import Worker, WorkerSettings
 from tests.agency.conftest import PASSWORD, audit_rows, bearer, wait_for_job
 from tests.agency.test_mapping_api import clinic_csv, kinds_of, upload
+from tests.pg import fetch
 
 
 def _csrf(session: requests.Session, url: str) -> str:
@@ -40,13 +41,8 @@ def _save(session: requests.Session, base: str, **form) -> requests.Response:
 
 
 def _profile_rows(db_url: str) -> list[tuple]:
-    conn = psycopg2.connect(db_url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT layer_slug, field_columns, value_codes, ignored_columns, updated_by "
-                    "FROM mapserver.import_profiles")
-        rows = cur.fetchall()
-    conn.close()
-    return rows
+    return fetch(db_url, "SELECT layer_slug, field_columns, value_codes, ignored_columns, updated_by "
+                         "FROM mapserver.import_profiles")
 
 
 def test_save_edit_and_delete_a_profile_each_audited(agency_server, agency_db):
@@ -136,12 +132,7 @@ def _web_upload(session: requests.Session, base: str, path) -> int:
 
 
 def _job(db_url: str, job_id: int) -> tuple:
-    conn = psycopg2.connect(db_url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT state, options, survey IS NOT NULL FROM mapserver.jobs WHERE id = %s", (job_id,))
-        row = cur.fetchone()
-    conn.close()
-    return row
+    return fetch(db_url, "SELECT state, options, survey IS NOT NULL FROM mapserver.jobs WHERE id = %s", (job_id,))[0]
 
 
 def test_the_mapping_form_names_what_is_wrong_and_queues_nothing(agency_server, agency_db, worker, tmp_path):

@@ -13,6 +13,7 @@ import psycopg2
 import requests
 
 from tests.agency.conftest import audit_rows, bearer, health_geojson, wait_for_job
+from tests.pg import fetch
 
 MAPSERVER = str(Path(sys.executable).with_name("mapserver"))
 
@@ -73,12 +74,7 @@ def _worker(db_url: str) -> subprocess.Popen:
 
 
 def _job_row(db_url: str, job_id: int) -> tuple:
-    conn = psycopg2.connect(db_url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT state, progress, attempts FROM mapserver.jobs WHERE id = %s", (job_id,))
-        row = cur.fetchone()
-    conn.close()
-    return row
+    return fetch(db_url, "SELECT state, progress, attempts FROM mapserver.jobs WHERE id = %s", (job_id,))[0]
 
 
 def test_a_job_whose_worker_is_killed_mid_load_is_taken_up_again(agency_server, agency_db, tmp_path):
