@@ -144,7 +144,10 @@ def test_a_publish_shows_within_the_recheck_window_and_never_as_a_mix(private_se
 
 @pytest.mark.parametrize("private_server", [{"VERSION_RECHECK_S": 3600}], indirect=True)
 def test_a_pruned_version_is_never_answered_even_inside_the_window(private_server, catalog, demo_files, tmp_path):
-    """Keeping one version drops the table the server remembers: it notices and reads the new one at once."""
+    """Keeping one version drops the table the server remembers: it notices and reads the new one at once.
+
+    The first load keeps the version the server remembers (a rollback would publish it); the second drops it."""
     base, dsn = private_server
     features, before = _publish_three(base, dsn, catalog["health"], tmp_path, keep_versions=1)
+    _load(dsn, catalog["health"], tmp_path / "few.geojson", 1)
     _assert_new_version(_answers(base, features), before, features)
