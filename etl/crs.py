@@ -59,11 +59,6 @@ def identify(crs: pyproj.CRS) -> tuple[pyproj.CRS, str | None]:
     return candidate, f"the file's coordinate system was taken as EPSG:{code} ({candidate.name})"
 
 
-def check_unreferenced(geoms: np.ndarray, area: tuple[float, float, float, float], source: str) -> bool:
-    """For a file without a CRS, from one chunk: False when lon/lat, True when lat/lon (swapped); else refuse."""
-    return bool(Unreferenced(area, source).observe(geoms))
-
-
 class Unreferenced:
     """The axis order of a file without a CRS, from the majority of its points so far, chunk after chunk.
 

@@ -63,7 +63,7 @@ def _explicit_column(wanted: str, columns: list[str], source: str) -> str:
 
 
 def _check_fields(layer: Layer, names: Iterable[str], source: str) -> None:
-    known = (layer.id_field, *layer.field_names)
+    known = layer.input_names
     unknown = [n for n in names if n not in known]
     if unknown:
         raise LoadRefused(f"the mapping names unknown field(s) {', '.join(unknown)}; the layer's fields are: "
@@ -76,7 +76,7 @@ def _from_profile(layer: Layer, columns: list[str], profile: Mapping[str, str | 
                   taken: Mapping[str, str]) -> dict[str, str]:
     """The profile's columns this file has: a profile is kept for the agency's next files, and a file that
     names a column otherwise (or lacks it) is matched as usual rather than refused for it."""
-    known = (layer.id_field, *layer.field_names)
+    known = layer.input_names
     found = {}
     for name, wanted in (profile or {}).items():
         column = _find_column(wanted, columns) if wanted and name in known and name not in taken else None
@@ -100,7 +100,7 @@ def match_columns(layer: Layer, columns: list[str], explicit: Mapping[str, str |
     saved = _from_profile(layer, columns, profile, {**dict.fromkeys(explicit, ""), **mapped})
     mapped.update(saved)
     how.update(dict.fromkeys(saved, "profile"))
-    wanted = [n for n in (layer.id_field, *layer.field_names) if n not in explicit and n not in saved]
+    wanted = [n for n in layer.input_names if n not in explicit and n not in saved]
     keys = {n: _keys(layer, n) for n in wanted}
     free = [c for c in columns if c not in mapped.values()]
     for kind in HOW[2:]:

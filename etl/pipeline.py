@@ -27,7 +27,7 @@ from etl import encoding as encoding_mod
 from etl import publish as publish_mod
 from etl.archive import ArchiveLimits
 from etl.errors import LoadRefused
-from etl.read import CSV_X_NAMES, CSV_Y_NAMES, Batch, open_source
+from etl.read import COORDINATE_NAMES, Batch, open_source
 from etl.rejected import RejectedRows
 from etl.report import LoadReport
 from etl.validate import SeenIds, near_duplicates, validate_batch
@@ -245,7 +245,7 @@ def _stream(batches, total: int | None, layer: Layer, plan: matching.Plan, text_
 def _plan(layer: Layer, columns: list[str], options: LoadOptions, report: LoadReport, source: str) -> matching.Plan:
     """Match the columns (refusing a file without a required one) and say in the report what was matched."""
     found, match = matching.plan(layer, columns, options.fields, options.values, source,
-                                 ignore=(*CSV_X_NAMES, *CSV_Y_NAMES), profile=options.profile_fields)
+                                 ignore=COORDINATE_NAMES, profile=options.profile_fields)
     report.columns = dict(found.columns)
     report.unmatched_columns = match.unmatched_columns
     if match.unmatched_columns:

@@ -23,6 +23,7 @@ from etl.errors import LoadRefused
 # Coordinate column names, folded (lower case, no accents, đ -> d, runs of other characters -> "_").
 CSV_X_NAMES = ("lon", "lng", "long", "longitude", "x", "kinh_do", "kinhdo", "kd", "stop_lon", "x_coord", "easting")
 CSV_Y_NAMES = ("lat", "latitude", "y", "vi_do", "vido", "vd", "stop_lat", "y_coord", "northing")
+COORDINATE_NAMES = (*CSV_X_NAMES, *CSV_Y_NAMES)  # read as coordinates, never as a field
 MULTI_LAYER_DRIVERS = ("KML", "LIBKML")  # one layer per <Folder>: the file is read as a whole
 _TABLE = {"AUTODETECT_TYPE": "NO"}  # every column as text, coordinates included (etl.coordinates reads them)
 
@@ -70,11 +71,6 @@ def coordinate_columns(fields: list[str], source: str) -> tuple[str, str]:
                           f"không nhận ra cột tọa độ (lon/lat, x/y, kinh_do/vi_do, \"kinh độ\"/\"vĩ độ\"); "
                           f"các cột là: {columns}", source=source)
     return x, y
-
-
-def csv_coordinate_columns(path: Path) -> tuple[str, str]:
-    """The x and y columns of a CSV, with the separator GDAL detects (a Vietnamese Excel writes ";")."""
-    return coordinate_columns([str(f) for f in pyogrio.read_info(path, **_TABLE)["fields"]], path.name)
 
 
 def _is_table(path: Path) -> bool:

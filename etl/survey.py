@@ -20,7 +20,7 @@ import pandas as pd
 from etl import encoding as encoding_mod
 from etl import matching
 from etl.pipeline import LoadOptions, fixed_text, open_upload
-from etl.read import CSV_X_NAMES, CSV_Y_NAMES
+from etl.read import COORDINATE_NAMES
 from etl.read import fold_name as fold
 from layers import Layer
 
@@ -28,7 +28,6 @@ MAX_SAMPLES = 5  # distinct values shown beside each column
 SAMPLE_CHARS = 80
 MAX_LISTED_VALUES = 100  # unknown values listed per field, the most frequent first; all are counted
 MAX_TRACKED_VALUES = 10_000  # distinct unknown values told apart; beyond, their rows are still counted
-COORDINATE_NAMES = (*CSV_X_NAMES, *CSV_Y_NAMES)  # as the load leaves them out of the unmatched columns
 
 
 @dataclass
@@ -144,11 +143,13 @@ def survey_file(layer: Layer, path: Path, options: LoadOptions, ignored_columns:
     """
     path = Path(path)
     ignored = {fold(c) for c in ignored_columns}
+    settled = {name for name, column in options.fields.items() if not column}
     with open_upload(path, layer, options) as (info, batches):
         columns = [str(c) for c in info.fields]
         match = matching.match_columns(layer, columns, options.fields, path.name, ignore=COORDINATE_NAMES,
                                        profile=options.profile_fields)
-        counters = _counters(match, matching.value_matchers(layer, options.values, path.name), options, ignored)
+        unmatched = [c for c in match.unmatched_columns if fold(c) not in ignored]
+        counters = _counters(match, matching.value_matchers(layer, options.values, path.name), settled, unmatched)
         samples, rows = _Samples(columns), 0
         for batch in fixed_text(batches, encoding_mod.declared_fix(options.encoding)):
             rows += len(batch.attributes)
@@ -157,27 +158,26 @@ def survey_file(layer: Layer, path: Path, options: LoadOptions, ignored_columns:
             for (_name, column), counter in counters.items():
                 counter.add(batch.attributes[column])
     values = [c.survey(name, column, match.columns.get(name) == column) for (name, column), c in counters.items()]
-    return _survey(layer, path.name, rows, columns, match, options, samples, values, ignored)
+    return _survey(layer, path.name, rows, columns, match, samples, values, settled, unmatched)
 
 
-def _counters(match: matching.ColumnMatch, matchers: dict[str, matching.ValueMatcher], options: LoadOptions,
-              ignored: set[str]) -> dict[tuple[str, str], _Unknown]:
-    """What to count: each category field's column; for one without a column, every column left unmatched."""
-    settled = {name for name, column in options.fields.items() if not column}
-    spare = [c for c in match.unmatched_columns if fold(c) not in ignored]
+def _counters(match: matching.ColumnMatch, matchers: dict[str, matching.ValueMatcher], settled: set[str],
+              spare: list[str]) -> dict[tuple[str, str], _Unknown]:
+    """What to count: each category field's column; for one without a column (and not settled as having none),
+    every column left unmatched (`spare`)."""
     pairs = [(name, match.columns[name]) for name in matchers if name in match.columns]
     pairs += [(name, c) for name in matchers if name not in match.columns and name not in settled for c in spare]
     return {(name, column): _Unknown(matchers[name]) for name, column in pairs}
 
 
 def _survey(layer: Layer, source: str, rows: int, columns: list[str], match: matching.ColumnMatch,
-            options: LoadOptions, samples: _Samples, values: list[ValueSurvey], ignored: set[str]) -> Survey:
+            samples: _Samples, values: list[ValueSurvey], settled: set[str], unmatched: list[str]) -> Survey:
+    """`settled`: fields the mapping says the file has no column for; `unmatched`: columns no field took and
+    the agency did not say to leave out."""
     fed = {column: name for name, column in match.columns.items()}
-    settled = {name for name, column in options.fields.items() if not column}
     fields = [FieldSurvey(name, _title(layer, name), _required(layer, name), match.columns.get(name),
                           match.how.get(name), name in settled, _allowed(layer, name))
-              for name in (layer.id_field, *layer.field_names)]
-    unmatched = [c for c in match.unmatched_columns if fold(c) not in ignored]
+              for name in layer.input_names]
     unsettled = [name for name in match.missing if name not in settled]
     missing_required = match.missing_required(layer)
     return Survey(

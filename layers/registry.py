@@ -86,6 +86,11 @@ class Layer:
         return tuple(f.name for f in self.fields)
 
     @property
+    def input_names(self) -> tuple[str, ...]:
+        """The id and the fields: every name a file's column can feed (and a mapping can name)."""
+        return (self.id_field, *self.field_names)
+
+    @property
     def filterable(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.filterable)
 

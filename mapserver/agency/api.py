@@ -121,15 +121,21 @@ def uploads(slug: str):
     return _job_accepted(actions.upload(_token_principal(), layer, request.files.get("file"), upload_options()))
 
 
-def member_job(job_id: int) -> Job:
-    """The job, when the caller is staff of its layer's agency (or admin): 401, 404 or 403 otherwise."""
-    if not current_principal().authenticated:
-        raise NotAuthenticated()
+def find_job(job_id: int) -> tuple[Job, Layer]:
+    """The job and its layer, or 404; the caller checks who may see it."""
     with get_db().cursor() as cur:
         found = get_job(cur, job_id)
     if found is None:
         raise JobNotFound()
-    _member(get_layer(found.layer))
+    return found, get_layer(found.layer)
+
+
+def member_job(job_id: int) -> Job:
+    """The job, when the caller is staff of its layer's agency (or admin): 401, 404 or 403 otherwise."""
+    if not current_principal().authenticated:
+        raise NotAuthenticated()
+    found, layer = find_job(job_id)
+    _member(layer)
     return found
 
 

@@ -30,7 +30,7 @@ def proposed(survey: Mapping[str, Any]) -> Choices:
 
 def read(layer: Layer, survey: Mapping[str, Any], form: Mapping[str, str]) -> Choices:
     """The submitted choices, with what is wrong with them in the reader's language."""
-    known = (layer.id_field, *layer.field_names)
+    known = layer.input_names
     columns = {i: form.get(f"column-{i}", "") for i, c in enumerate(survey["columns"]) if not c["coordinate"]}
     columns = {i: name if name in known else "" for i, name in columns.items()}
     codes = {}
@@ -65,7 +65,7 @@ def title(layer: Layer, name: str) -> str:
 def fields_of(layer: Layer, survey: Mapping[str, Any], choices: Choices) -> dict[str, str | None]:
     """Every field's column as chosen, None for the fields given none: the load matches nothing on its own."""
     chosen = {name: survey["columns"][i]["name"] for i, name in choices.columns.items() if name}
-    return {name: chosen.get(name) for name in (layer.id_field, *layer.field_names)}
+    return {name: chosen.get(name) for name in layer.input_names}
 
 
 def values_of(survey: Mapping[str, Any], choices: Choices, fields: Mapping[str, str | None]) -> dict:

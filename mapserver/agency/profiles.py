@@ -64,7 +64,7 @@ def _json(value: Any) -> str:
 
 def check(layer: Layer, profile: Profile) -> None:
     """Refuse a profile naming a field the layer lacks or a code its category lacks (400, both languages)."""
-    known = (layer.id_field, *layer.field_names)
+    known = layer.input_names
     unknown = [n for n in (*profile.fields, *profile.values) if n not in known]
     if unknown:
         raise InvalidParameter(f"the layer has no field {unknown[0]!r}; its fields are: {', '.join(known)}",
@@ -81,7 +81,7 @@ def check(layer: Layer, profile: Profile) -> None:
 
 def still_valid(layer: Layer, profile: Profile) -> Profile:
     """The entries the layer's definition still knows (it may have changed since the profile was saved)."""
-    known = (layer.id_field, *layer.field_names)
+    known = layer.input_names
     values = {name: {raw: code for raw, code in codes.items() if code in layer.field(name).values}
               for name, codes in profile.values.items() if layer.field(name)}
     return Profile({n: c for n, c in profile.fields.items() if n in known and c}, values, profile.ignored_columns,

@@ -17,11 +17,11 @@ from layers import Layer
 from mapserver import accounts, jobs
 from mapserver.accounts.auth import Principal, current_principal
 from mapserver.agency import actions, client_addr, csrf, limit_writes, limiter, mapping, profiles, queries
-from mapserver.agency.api import rejected_csv_response, upload_options
+from mapserver.agency.api import find_job, rejected_csv_response, upload_options
 from mapserver.agency.i18n import lang, reason_label, t
 from mapserver.web.catalog import catalog, get_layer
 from mapserver.web.db import get_db
-from mapserver.web.errors import Forbidden, InvalidParameter, JobNotFound, VersionNotFound
+from mapserver.web.errors import Forbidden, InvalidParameter, VersionNotFound
 
 SHOWN_REJECTIONS = 100  # rows listed in a page; the CSV has them all
 
@@ -65,11 +65,7 @@ def _layer_of_staff(slug: str) -> tuple[Principal, Layer]:
 
 def _job_of_staff(job_id: int) -> tuple[Principal, Layer, jobs.Job]:
     principal = _staff()
-    with get_db().cursor() as cur:
-        job = jobs.get(cur, job_id)
-    if job is None:
-        raise JobNotFound()
-    layer = get_layer(job.layer)
+    job, layer = find_job(job_id)
     if not principal.member_of(layer):
         raise Forbidden()
     return principal, layer, job
@@ -195,7 +191,7 @@ def profile_page(slug: str):
     _principal, layer = _layer_of_staff(slug)
     with get_db().cursor() as cur:
         profile = profiles.get(cur, layer)
-    titles = [(name, mapping.title(layer, name)) for name in (layer.id_field, *layer.field_names)]
+    titles = [(name, mapping.title(layer, name)) for name in layer.input_names]
     return render_template("agency/profile.html", layer=layer, profile=profile or profiles.Profile(),
                            exists=profile is not None, field_titles=titles)
 
@@ -213,7 +209,7 @@ def _profile_from_form(layer: Layer) -> profiles.Profile:
     """The profile page's form: a column per field, rows of (value as written, code) per category, the ignored
     columns one a line; an empty column, value or code drops its entry."""
     form = request.form
-    fields = {n: form.get(f"field-{n}", "").strip() for n in (layer.id_field, *layer.field_names)}
+    fields = {n: form.get(f"field-{n}", "").strip() for n in layer.input_names}
     values = {f.name: {raw.strip()[:200]: code for raw, code in zip(form.getlist(f"raw-{f.name}"),
                                                               form.getlist(f"code-{f.name}"), strict=False)
                        if raw.strip() and code}

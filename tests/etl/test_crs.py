@@ -62,13 +62,13 @@ def test_a_prj_that_names_the_zone_without_its_datum_is_identified_as_vn2000():
 def test_unreferenced_lon_lat_inside_vietnam_is_accepted_and_swapped_lat_lon_detected():
     lonlat = np.array([shapely.Point(106.7, 10.8), shapely.Point(105.8, 21.0)])
     latlon = np.array([shapely.Point(10.8, 106.7), shapely.Point(21.0, 105.8)])
-    assert crs.check_unreferenced(lonlat, AREA, "f") is False
-    assert crs.check_unreferenced(latlon, AREA, "f") is True
+    assert crs.Unreferenced(AREA, "f").observe(lonlat) is False
+    assert crs.Unreferenced(AREA, "f").observe(latlon) is True
 
 
 def test_unreferenced_projected_numbers_are_refused_naming_what_to_pass():
     with pytest.raises(LoadRefused) as info:
-        crs.check_unreferenced(np.array([shapely.Point(686000, 1190000)]), AREA, "f.csv")
+        crs.Unreferenced(AREA, "f.csv").observe(np.array([shapely.Point(686000, 1190000)]))
     assert "--crs" in info.value.en and "VN2000:105.75" in info.value.en and "--crs" in info.value.vi
 
 

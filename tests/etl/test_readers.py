@@ -14,7 +14,7 @@ from common.settings import DEFAULTS
 from etl import crs
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file
-from etl.read import csv_coordinate_columns, fold_name
+from etl.read import fold_name, open_source
 from etl.vn2000 import with_official_shift
 from tests.etl.conftest import PLACES, published, rows_of
 
@@ -33,7 +33,8 @@ def _health(n: int = 3, start: float = 106.70) -> gpd.GeoDataFrame:
 def test_csv_coordinate_column_names(tmp_path, x, y):
     path = tmp_path / "f.csv"
     path.write_text(f"id,{y},{x}\n1,10.8,106.7\n", encoding="utf-8")
-    assert csv_coordinate_columns(path) == (x, y)
+    with open_source(path) as (info, _batches):
+        assert info.coordinate_columns == (x, y)
 
 
 def test_folding_names():
