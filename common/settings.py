@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     # Cache-Control max-age (seconds): API metadata, and features (ETags carry the published version).
     "CACHE_METADATA_S": 300,
     "CACHE_FEATURES_S": 60,
+    "CACHE_JOURNEYS_S": 30,  # journeys depend on the minute they are asked for
     # A layer version this process confirmed less than this long ago is read without re-checking the
     # catalog in the same statement; after a publish, answers follow within this time (mapserver/web/state.py).
     "VERSION_RECHECK_S": 1.0,

@@ -18,6 +18,7 @@ from etl import publish as publish_mod
 from etl.admin_units import wards_area, write_wards_file
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, file_sha256, load_file, options_from_config
+from etl.report import LoadReport
 from layers import Layer, load_catalog
 
 
@@ -32,11 +33,11 @@ def _catalog() -> dict[str, Layer]:
     return load_catalog()
 
 
-def _connection():
+def cli_connection():
     return connection(_settings())
 
 
-def _layer(slug: str):
+def catalog_layer(slug: str):
     layer = _catalog().get(slug)
     if layer is None:
         known = ", ".join(sorted(_catalog()))
@@ -44,13 +45,13 @@ def _layer(slug: str):
     return layer
 
 
-def _audit(conn, action: str, target: str, result: str, details: dict, layer=None) -> None:
+def audit_cli(conn, action: str, target: str, result: str, details: dict, layer=None) -> None:
     with conn, conn.cursor() as cur:
         audit.record(cur, actor=cli_actor(), action=action, target=target, result=result, details=details,
                      agency=layer.agency if layer else None)
 
 
-def _fail(err: LoadRefused) -> None:
+def fail(err: LoadRefused) -> None:
     click.secho(f"Refused / Từ chối: {err}", fg="red", err=True)
     click.echo(f"  vi: {err.vi}", err=True)
     sys.exit(1)
@@ -62,10 +63,16 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
     try:
         report = load_file(conn, layer, path, options)
     except LoadRefused as err:
-        _audit(conn, "etl.load", target, "refused", err.to_dict(), layer)
-        _fail(err)
-    _audit(conn, "etl.load", target, "ok", {"version": report.version, "rows_loaded": report.rows_loaded,
+        audit_cli(conn, "etl.load", target, "refused", err.to_dict(), layer)
+        fail(err)
+    audit_cli(conn, "etl.load", target, "ok", {"version": report.version, "rows_loaded": report.rows_loaded,
                                              "rows_rejected": report.rows_rejected, "dry_run": options.dry_run}, layer)
+    print_report(report, report_file)
+    return report
+
+
+def print_report(report: LoadReport, report_file: Path | None = None) -> None:
+    """The report's summary, warnings and reasons on the terminal; the whole of it as JSON in `report_file`."""
     click.echo(report.summary())
     for warning in report.warnings[:20]:
         click.echo(f"  warning: {warning}")
@@ -83,7 +90,6 @@ def run_load(conn, layer, path: Path, options: LoadOptions, report_file: Path | 
         click.echo(f"  {len(report.warnings)} warning(s), first: {report.warnings[0]}")
     if report_file:
         report_file.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
-    return report
 
 
 def _field_mapping(_ctx, _param, items: tuple[str, ...]) -> dict[str, str]:
@@ -110,7 +116,7 @@ def _value_mapping(_ctx, _param, items: tuple[str, ...]) -> dict[str, dict[str, 
     return mapping
 
 
-def _options(**overrides) -> LoadOptions:
+def cli_options(**overrides) -> LoadOptions:
     return options_from_config(_settings(), actor=cli_actor(), **overrides)
 
 
@@ -149,9 +155,9 @@ def etl_load(file: Path, slug: str, crs, encoding, source_layer, dry_run: bool, 
     Columns are matched to the layer's fields by name, Vietnamese and English title and the aliases of the
     definition (`mapserver layers fields LAYER` lists them); category values by code, label and alias.
     """
-    layer = _layer(slug)
-    with _connection() as conn:
-        run_load(conn, layer, file, _options(crs=crs, encoding=encoding, source_layer=source_layer, dry_run=dry_run,
+    layer = catalog_layer(slug)
+    with cli_connection() as conn:
+        run_load(conn, layer, file, cli_options(crs=crs, encoding=encoding, source_layer=source_layer, dry_run=dry_run,
                                              publish=not no_publish, fields=fields, values=values,
                                              rejected_rows=rejected_csv,
                                              normalise_addresses=not no_address_normalisation), report_file)
@@ -165,7 +171,7 @@ def layers_group() -> None:
 @layers_group.command("list")
 def layers_list() -> None:
     """Every layer of the catalog with its published version and feature count."""
-    with _connection() as conn, conn.cursor() as cur:
+    with cli_connection() as conn, conn.cursor() as cur:
         cur.execute("SELECT l.slug, l.visibility, l.published_version, v.feature_count, l.title_en "
                     "FROM mapserver.layers l LEFT JOIN mapserver.layer_versions v "
                     "ON v.layer_slug = l.slug AND v.version = l.published_version ORDER BY l.slug")
@@ -178,7 +184,7 @@ def layers_list() -> None:
 @click.argument("slug")
 def layers_fields(slug: str) -> None:
     """The fields of a layer: the column names a file may use for each, and the values a category accepts."""
-    layer = _layer(slug)
+    layer = catalog_layer(slug)
     click.echo(f"{layer.id_field:<16} id      {' | '.join(layer.id_aliases)}")
     for fld in layer.fields:
         names = " | ".join((fld.title["vi"], fld.title["en"], *fld.aliases))
@@ -192,8 +198,8 @@ def layers_fields(slug: str) -> None:
 @click.argument("slug")
 def layers_versions(slug: str) -> None:
     """The versions of one layer, newest first: loaded, published and rolled back when and by whom."""
-    _layer(slug)
-    with _connection() as conn, conn.cursor() as cur:
+    catalog_layer(slug)
+    with cli_connection() as conn, conn.cursor() as cur:
         cur.execute("SELECT version, status, feature_count, source_name, created_by, created_at, published_by, "
                     "published_at, rolled_back_by, rolled_back_at "
                     "FROM mapserver.layer_versions WHERE layer_slug = %s ORDER BY version DESC", (slug,))
@@ -210,9 +216,9 @@ def _publish_command(conn, layer, action: str, fn):
     try:
         result = fn()
     except LoadRefused as err:
-        _audit(conn, action, layer.slug, "refused", err.to_dict(), layer)
-        _fail(err)
-    _audit(conn, action, layer.slug, "ok", {"version": result}, layer)
+        audit_cli(conn, action, layer.slug, "refused", err.to_dict(), layer)
+        fail(err)
+    audit_cli(conn, action, layer.slug, "ok", {"version": result}, layer)
     click.echo(f"{layer.slug}: version {result} is now published")
 
 
@@ -221,8 +227,8 @@ def _publish_command(conn, layer, action: str, fn):
 @click.argument("version", type=click.IntRange(min=1))
 def layers_publish(slug: str, version: int) -> None:
     """Publish a loaded VERSION of layer SLUG."""
-    layer = _layer(slug)
-    with _connection() as conn:
+    layer = catalog_layer(slug)
+    with cli_connection() as conn:
 
         def publish_it() -> int:
             publish_mod.publish(conn, slug, version, actor=cli_actor())
@@ -235,8 +241,8 @@ def layers_publish(slug: str, version: int) -> None:
 @click.argument("slug")
 def layers_rollback(slug: str) -> None:
     """Publish the version that was published before the current one (skipping rolled-back ones)."""
-    layer = _layer(slug)
-    with _connection() as conn:
+    layer = catalog_layer(slug)
+    with cli_connection() as conn:
         _publish_command(conn, layer, "layer.rollback", lambda: publish_mod.rollback(conn, slug, actor=cli_actor()))
 
 
@@ -260,13 +266,13 @@ def demo_load(outdir: Path, force: bool) -> None:
         click.echo(f"generating the demo city into {outdir} ...")
         files = generate_demo_city(outdir)
         stamp.write_text(fingerprint)
-    with _connection() as conn:
+    with cli_connection() as conn:
         load_wards(conn, _settings()["WARDS_PROVINCES"], outdir, force=force)
         for slug, path in files.items():
             if not force and _published_sha(conn, slug) == file_sha256(path):
                 click.echo(f"{slug}: {path.name} already published, skipped")
                 continue
-            run_load(conn, _layer(slug), path, _options())
+            run_load(conn, catalog_layer(slug), path, cli_options())
 
 
 def _generator_fingerprint() -> str:
@@ -289,7 +295,7 @@ def load_wards(conn, provinces: str, outdir: Path, force: bool = False) -> None:
         click.echo(f"wards: {path.name} already published, skipped")
         return
     # Reference data from the package: its own extent is the area, whatever the deployment's.
-    run_load(conn, _layer("wards"), path, _options(area=wards_area(path), normalise_addresses=False))
+    run_load(conn, catalog_layer("wards"), path, cli_options(area=wards_area(path), normalise_addresses=False))
 
 
 @click.group("wards")
@@ -304,7 +310,7 @@ def wards_group() -> None:
               show_default=True, help="Where the generated wards file is written.")
 def wards_load(provinces: str | None, outdir: Path) -> None:
     """Load the wards of the configured provinces (or the whole country) as a new version of `wards`."""
-    with _connection() as conn:
+    with cli_connection() as conn:
         load_wards(conn, provinces or _settings()["WARDS_PROVINCES"], outdir)
 
 

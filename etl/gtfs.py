@@ -21,12 +21,16 @@ _REQUIRED_COLUMNS = {
     "stops.txt": ("stop_id", "stop_lat", "stop_lon"), "routes.txt": ("route_id",), "trips.txt": ("trip_id", "route_id"),
     "stop_times.txt": ("trip_id", "stop_id", "stop_sequence"),
     "shapes.txt": ("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"),
+    "agency.txt": ("agency_timezone",), "calendar.txt": ("service_id", "start_date", "end_date"),
+    "calendar_dates.txt": ("service_id", "date", "exception_type"),
+    "frequencies.txt": ("trip_id", "start_time", "end_time", "headway_secs"),
 }
 METRO_ROUTE_TYPES = {"0", "1", "2", "5", "7", "12"}  # tram, subway, rail, cable tram, funicular, monorail
 
 
-def _table(feed: Path, name: str, columns: list[str] | None = None, required: bool = True) -> pd.DataFrame | None:
-    """One feed file as text columns (only `columns`); refuses a missing file or a missing required column."""
+def read_table(feed: Path, name: str, columns: list[str] | None = None, required: bool = True) -> pd.DataFrame | None:
+    """One feed file as text columns (only `columns`, absent optional ones as ""); refuses a missing file or a
+    missing required column."""
     path = feed / name
     if not path.exists():
         if required:
@@ -39,14 +43,12 @@ def _table(feed: Path, name: str, columns: list[str] | None = None, required: bo
     if missing:
         raise LoadRefused(f"{name} has no column {missing[0]}", f"{name} thiếu cột {missing[0]}",
                           source=name, field=missing[0])
-    return frame
+    return frame if columns is None else frame.reindex(columns=columns, fill_value="")
 
 
 def _route_labels(feed: Path) -> pd.DataFrame:
-    routes = _table(feed, "routes.txt", ["route_id", "route_short_name", "route_long_name", "route_type",
+    routes = read_table(feed, "routes.txt", ["route_id", "route_short_name", "route_long_name", "route_type",
                                          "agency_id"])
-    routes = routes.reindex(columns=["route_id", "route_short_name", "route_long_name", "route_type", "agency_id"],
-                            fill_value="")
     short = routes["route_short_name"].str.strip()
     routes["label"] = short.where(short != "", routes["route_long_name"].str.strip())
     routes["label"] = routes["label"].where(routes["label"] != "", routes["route_id"])
@@ -55,13 +57,11 @@ def _route_labels(feed: Path) -> pd.DataFrame:
 
 def stops(feed: Path) -> gpd.GeoDataFrame:
     """Boarding points (stops and stations) with the route numbers that serve each, in `bus_stops` columns."""
-    table = _table(feed, "stops.txt", ["stop_id", "stop_name", "stop_desc", "stop_lat", "stop_lon",
+    table = read_table(feed, "stops.txt", ["stop_id", "stop_name", "stop_desc", "stop_lat", "stop_lon",
                                        "location_type", "parent_station"])
-    table = table.reindex(columns=["stop_id", "stop_name", "stop_desc", "stop_lat", "stop_lon", "location_type",
-                                   "parent_station"], fill_value="")
     table = table[table["location_type"].isin(["", "0", "1"])]
-    served = (_table(feed, "stop_times.txt", ["trip_id", "stop_id"])
-              .merge(_table(feed, "trips.txt", ["trip_id", "route_id"]), on="trip_id")
+    served = (read_table(feed, "stop_times.txt", ["trip_id", "stop_id"])
+              .merge(read_table(feed, "trips.txt", ["trip_id", "route_id"]), on="trip_id")
               [["stop_id", "route_id"]].drop_duplicates()
               .merge(_route_labels(feed)[["route_id", "label"]], on="route_id"))
     station_of = table.set_index("stop_id")["parent_station"]
@@ -83,8 +83,8 @@ def _natural(label: str) -> tuple:
     return (0, int(label), "") if label.isdigit() else (1, 0, label)
 
 
-def _shape_lines(feed: Path) -> pd.Series | None:
-    shapes = _table(feed, "shapes.txt", ["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"],
+def shape_lines(feed: Path) -> pd.Series | None:
+    shapes = read_table(feed, "shapes.txt", ["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"],
                     required=False)
     if shapes is None or shapes.empty:
         return None
@@ -105,12 +105,12 @@ def _lines(points: pd.DataFrame, key: str) -> pd.Series:
 
 def _stop_sequence_lines(feed: Path, trips: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """Without shapes: for each route and direction, the line through the stops of its longest trip."""
-    times = _table(feed, "stop_times.txt", ["trip_id", "stop_id", "stop_sequence"])
+    times = read_table(feed, "stop_times.txt", ["trip_id", "stop_id", "stop_sequence"])
     times["seq"] = pd.to_numeric(times["stop_sequence"], errors="coerce")
     length = times.groupby("trip_id").size().rename("n")
     longest = (trips.join(length, on="trip_id").sort_values("n", ascending=False)
                .drop_duplicates(["route_id", "direction_id"]))
-    stops_xy = _table(feed, "stops.txt", ["stop_id", "stop_lat", "stop_lon"])
+    stops_xy = read_table(feed, "stops.txt", ["stop_id", "stop_lat", "stop_lon"])
     stops_xy = stops_xy.assign(x=pd.to_numeric(stops_xy["stop_lon"], errors="coerce"),
                                y=pd.to_numeric(stops_xy["stop_lat"], errors="coerce"))
     points = (times[times["trip_id"].isin(longest["trip_id"])].merge(stops_xy[["stop_id", "x", "y"]], on="stop_id")
@@ -120,9 +120,8 @@ def _stop_sequence_lines(feed: Path, trips: pd.DataFrame) -> tuple[pd.Series, pd
 
 def routes(feed: Path) -> gpd.GeoDataFrame:
     """One MultiLineString per route (its shapes, or its stop sequences), in `transport` columns."""
-    trips = _table(feed, "trips.txt", ["trip_id", "route_id", "shape_id", "direction_id"])
-    trips = trips.reindex(columns=["trip_id", "route_id", "shape_id", "direction_id"], fill_value="")
-    lines = _shape_lines(feed)
+    trips = read_table(feed, "trips.txt", ["trip_id", "route_id", "shape_id", "direction_id"])
+    lines = shape_lines(feed)
     used = trips[trips["shape_id"] != ""]
     if lines is None or used.empty:
         lines, used = _stop_sequence_lines(feed, trips)
@@ -131,7 +130,7 @@ def routes(feed: Path) -> gpd.GeoDataFrame:
     geometry = pairs.assign(line=pairs["shape_id"].map(lines)).groupby("route_id")["line"].agg(
         lambda parts: shapely.multilinestrings(list(parts)))
     table = _route_labels(feed).join(geometry, on="route_id")
-    agencies = _table(feed, "agency.txt", None, required=False)
+    agencies = read_table(feed, "agency.txt", None, required=False)
     operator = _operators(agencies, table)
     long_name = table["route_long_name"].str.strip()
     return gpd.GeoDataFrame({

@@ -2,10 +2,16 @@
 
 A rollback publishes the version that was live before the current one, skipping versions that were
 themselves rolled back: load A (bad), roll back, load B (bad), roll back, and the layer is back where it
-was before A, not on A. Every switch is recorded in `mapserver.publications` with who made it.
+was before A, not on A. Every switch is recorded with who made it.
+
+Layers and the transit network keep the same history in their own tables (`History`), so both are
+published, rolled back and pruned by this one module.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from psycopg2 import sql
 
@@ -13,81 +19,120 @@ from etl.errors import LoadRefused
 from etl.load import table_ident
 
 
-def _lock_layer(cur, slug: str) -> int | None:
-    cur.execute("SELECT published_version FROM mapserver.layers WHERE slug = %s FOR UPDATE", (slug,))
+def _drop_layer_table(cur, slug: str, version: int) -> None:
+    cur.execute("SELECT table_name FROM mapserver.layer_versions WHERE layer_slug = %s AND version = %s",
+                (slug, version))
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table_ident(cur.fetchone()[0])))
+
+
+NETWORK_TABLES = ("timetable_trips", "timetable_stops", "timetable_routes", "timetable_services", "timetable_shapes")
+
+
+def _delete_network_rows(cur, slug: str, version: int) -> None:
+    for table in NETWORK_TABLES:
+        cur.execute(sql.SQL("DELETE FROM {} WHERE network_slug = %s AND version = %s").format(
+            sql.Identifier("mapserver", table)), (slug, version))
+
+
+@dataclass(frozen=True)
+class History:
+    """Where one kind of dataset keeps its published version (`heads`), its versions and its publications."""
+
+    heads: str
+    versions: str
+    publications: str
+    key: str
+    noun_en: str
+    noun_vi: str
+    drop: Callable[..., None]
+
+    def table(self, name: str) -> sql.Identifier:
+        return sql.Identifier("mapserver", getattr(self, name))
+
+    def q(self, text: str) -> sql.Composed:
+        """`text` with {heads}, {versions}, {publications} and {key} filled from the catalog's names."""
+        return sql.SQL(text).format(heads=self.table("heads"), versions=self.table("versions"),
+                                    publications=self.table("publications"), key=sql.Identifier(self.key))
+
+
+LAYERS = History("layers", "layer_versions", "publications", "layer_slug", "layer", "lớp", _drop_layer_table)
+NETWORKS = History("networks", "network_versions", "network_publications", "network_slug", "network",
+                   "mạng lưới", _delete_network_rows)
+
+
+def _lock(cur, history: History, slug: str) -> int | None:
+    cur.execute(history.q("SELECT published_version FROM {heads} WHERE slug = %s FOR UPDATE"), (slug,))
     row = cur.fetchone()
     if row is None:
-        raise LoadRefused(f"unknown layer {slug!r}", f"không có lớp {slug!r}")
+        raise LoadRefused(f"unknown {history.noun_en} {slug!r}", f"không có {history.noun_vi} {slug!r}")
     return row[0]
 
 
-def _switch(cur, slug: str, version: int, previous: int | None, actor: str, action: str) -> None:
-    """Make `version` the published one and record it; the caller holds the layer's row lock."""
-    cur.execute("SELECT status FROM mapserver.layer_versions WHERE layer_slug = %s AND version = %s", (slug, version))
+def _switch(cur, history: History, slug: str, version: int, previous: int | None, actor: str, action: str) -> None:
+    """Make `version` the published one and record it; the caller holds the dataset's row lock."""
+    cur.execute(history.q("SELECT status FROM {versions} WHERE {key} = %s AND version = %s"), (slug, version))
     row = cur.fetchone()
     if row is None or row[0] == "dropped":
-        raise LoadRefused(f"layer {slug!r} has no version {version} to publish",
-                          f"lớp {slug!r} không có phiên bản {version} để công bố")
-    cur.execute("UPDATE mapserver.layer_versions SET status = 'retired' "
-                "WHERE layer_slug = %s AND status = 'published' AND version <> %s", (slug, version))
-    cur.execute("UPDATE mapserver.layer_versions SET status = 'published', published_at = now(), published_by = %s, "
-                "rolled_back_at = NULL, rolled_back_by = NULL WHERE layer_slug = %s AND version = %s",
+        raise LoadRefused(f"{history.noun_en} {slug!r} has no version {version} to publish",
+                          f"{history.noun_vi} {slug!r} không có phiên bản {version} để công bố")
+    cur.execute(history.q("UPDATE {versions} SET status = 'retired' "
+                          "WHERE {key} = %s AND status = 'published' AND version <> %s"), (slug, version))
+    cur.execute(history.q("UPDATE {versions} SET status = 'published', published_at = now(), published_by = %s, "
+                          "rolled_back_at = NULL, rolled_back_by = NULL WHERE {key} = %s AND version = %s"),
                 (actor, slug, version))
-    cur.execute("UPDATE mapserver.layers SET published_version = %s, updated_at = now() WHERE slug = %s",
+    cur.execute(history.q("UPDATE {heads} SET published_version = %s, updated_at = now() WHERE slug = %s"),
                 (version, slug))
-    cur.execute("INSERT INTO mapserver.publications (layer_slug, version, previous_version, action, actor) "
-                "VALUES (%s, %s, %s, %s, %s)", (slug, version, previous, action, actor))
+    cur.execute(history.q("INSERT INTO {publications} ({key}, version, previous_version, action, actor) "
+                          "VALUES (%s, %s, %s, %s, %s)"), (slug, version, previous, action, actor))
 
 
-def publish(conn, slug: str, version: int, *, actor: str) -> int | None:
+def publish(conn, slug: str, version: int, *, actor: str, history: History = LAYERS) -> int | None:
     """Make `version` the one readers see (publishing it again clears a rollback); returns the one it replaced."""
     with conn, conn.cursor() as cur:
-        previous = _lock_layer(cur, slug)
-        _switch(cur, slug, version, previous, actor, "publish")
+        previous = _lock(cur, history, slug)
+        _switch(cur, history, slug, version, previous, actor, "publish")
     return previous
 
 
-def rollback_target(cur, slug: str, current: int | None) -> int | None:
-    """The newest version published before `current` that was not rolled back and still has its table."""
-    cur.execute(
-        "SELECT p.version FROM mapserver.publications p JOIN mapserver.layer_versions v "
-        "ON v.layer_slug = p.layer_slug AND v.version = p.version "
-        "WHERE p.layer_slug = %s AND p.version IS DISTINCT FROM %s AND v.rolled_back_at IS NULL "
-        "AND v.status <> 'dropped' ORDER BY p.id DESC LIMIT 1", (slug, current))
+def rollback_target(cur, slug: str, current: int | None, history: History = LAYERS) -> int | None:
+    """The newest version published before `current` that was not rolled back and still has its data."""
+    cur.execute(history.q(
+        "SELECT p.version FROM {publications} p JOIN {versions} v ON v.{key} = p.{key} AND v.version = p.version "
+        "WHERE p.{key} = %s AND p.version IS DISTINCT FROM %s AND v.rolled_back_at IS NULL "
+        "AND v.status <> 'dropped' ORDER BY p.id DESC LIMIT 1"), (slug, current))
     row = cur.fetchone()
     return row[0] if row else None
 
 
-def rollback(conn, slug: str, *, actor: str) -> int:
+def rollback(conn, slug: str, *, actor: str, history: History = LAYERS) -> int:
     """Mark the published version rolled back and publish the one live before it; returns that one."""
     with conn, conn.cursor() as cur:
-        current = _lock_layer(cur, slug)
-        target = rollback_target(cur, slug, current)
+        current = _lock(cur, history, slug)
+        target = rollback_target(cur, slug, current, history)
         if target is None:
-            raise LoadRefused(f"layer {slug!r} has no earlier published version to roll back to",
-                              f"lớp {slug!r} không có phiên bản đã công bố trước đó để quay lại")
-        cur.execute("UPDATE mapserver.layer_versions SET rolled_back_at = now(), rolled_back_by = %s "
-                    "WHERE layer_slug = %s AND version = %s", (actor, slug, current))
-        _switch(cur, slug, target, current, actor, "rollback")
+            raise LoadRefused(f"{history.noun_en} {slug!r} has no earlier published version to roll back to",
+                              f"{history.noun_vi} {slug!r} không có phiên bản đã công bố trước đó để quay lại")
+        cur.execute(history.q("UPDATE {versions} SET rolled_back_at = now(), rolled_back_by = %s "
+                              "WHERE {key} = %s AND version = %s"), (actor, slug, current))
+        _switch(cur, history, slug, target, current, actor, "rollback")
     return target
 
 
-def prune(conn, slug: str, keep: int) -> list[int]:
-    """Drop the tables of versions beyond the newest `keep`; the published one and the one a rollback would
+def prune(conn, slug: str, keep: int, history: History = LAYERS) -> list[int]:
+    """Drop the data of versions beyond the newest `keep`; the published one and the one a rollback would
     publish are always kept."""
     with conn, conn.cursor() as cur:
-        current = _lock_layer(cur, slug)
-        spared = rollback_target(cur, slug, current)
-        cur.execute(
-            "SELECT version, table_name FROM mapserver.layer_versions "
-            "WHERE layer_slug = %s AND status <> 'dropped' AND status <> 'published' "
+        current = _lock(cur, history, slug)
+        spared = rollback_target(cur, slug, current, history)
+        cur.execute(history.q(
+            "SELECT version FROM {versions} WHERE {key} = %s AND status <> 'dropped' AND status <> 'published' "
             "AND version IS DISTINCT FROM %s "
-            "AND version NOT IN (SELECT version FROM mapserver.layer_versions WHERE layer_slug = %s "
-            "                    AND status <> 'dropped' ORDER BY version DESC LIMIT %s)",
+            "AND version NOT IN (SELECT version FROM {versions} WHERE {key} = %s "
+            "                    AND status <> 'dropped' ORDER BY version DESC LIMIT %s)"),
             (slug, spared, slug, keep))
-        doomed = cur.fetchall()
-        for version, table_name in doomed:
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table_ident(table_name)))
-            cur.execute("UPDATE mapserver.layer_versions SET status = 'dropped' WHERE layer_slug = %s AND version = %s",
+        doomed = [row[0] for row in cur.fetchall()]
+        for version in doomed:
+            history.drop(cur, slug, version)
+            cur.execute(history.q("UPDATE {versions} SET status = 'dropped' WHERE {key} = %s AND version = %s"),
                         (slug, version))
-    return [v for v, _ in doomed]
+    return doomed

@@ -11,6 +11,7 @@ from common.database import connection
 from common.migrations import MigrationError, apply_migrations, sync_catalog
 from etl import unfinished
 from etl.cli import demo_group, etl_group, layers_group, wards_group
+from etl.timetable.cli import transit_group
 from mapserver import create_app
 from mapserver.agency.cli import agencies_group, audit_command, demo_accounts, tokens_group, users_group
 from mapserver.jobs.cli import worker_command
@@ -53,3 +54,4 @@ cli.add_command(audit_command)
 cli.add_command(worker_command)
 demo_group.add_command(demo_accounts)
 cli.add_command(wards_group)
+cli.add_command(transit_group)

@@ -13,6 +13,7 @@ import shapely
 
 from etl.demo.facilities import health_facilities
 from etl.demo.geo import to_lonlat
+from etl.demo.gtfs import write_feed
 from etl.demo.names import nfc
 from etl.demo.network import build_network
 from etl.demo.places import METRO_STATIONS
@@ -29,6 +30,7 @@ COLUMNS = {
     "transport": ["id", "name", "kind", "route_number", "operator", "headway_min", "opening_hours"],
     "bus_stops": ["id", "name", "kind", "routes", "address", "district", "lon", "lat"],
 }
+FEED_FILE = "gtfs.zip"      # the timetable of the transport layer's routes and the bus stops, beside the layers
 DECIMALS = 6        # ~0.1 m: what agencies export, and it keeps files small
 # Each layer draws from its own stream, so changing how one layer is made leaves the others as they were.
 STREAMS = {"health": 1, "education": 2, "transport": 3}
@@ -38,11 +40,11 @@ GPKG_DATE = "2025-01-01T00:00:00Z"
 
 
 def generate_demo_city(outdir: Path, seed: int = 2025) -> dict[str, Path]:
-    """Write the demo city's layer files into outdir; return {layer_slug: path}."""
+    """Write the demo city's layer files into outdir, and its GTFS feed as FEED_FILE; return {layer_slug: path}."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = {slug: outdir / name for slug, name in FILES.items()}
-    for path in paths.values():
+    for path in [*paths.values(), outdir / FEED_FILE]:
         path.unlink(missing_ok=True)
     rng = _rng(seed, "health")
     _write(_points(_on_wards(rng, health_facilities(rng)), COLUMNS["health"]), paths["health"])
@@ -55,6 +57,7 @@ def generate_demo_city(outdir: Path, seed: int = 2025) -> dict[str, Path]:
     stops = _text_nfc(readdress(rng, bus_stops(rng, network, routes))[COLUMNS["bus_stops"]])
     stops.to_csv(paths["bus_stops"], index=False, encoding="utf-8", lineterminator="\n",
                  float_format=f"%.{DECIMALS}f")
+    write_feed(outdir / FEED_FILE, routes, stops, version=f"demo-seed-{seed}")
     return paths
 
 

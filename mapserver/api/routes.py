@@ -8,6 +8,7 @@ import mapserver.features.routes.collections  # noqa: F401
 import mapserver.api.docs  # noqa: F401
 import mapserver.features.routes.proximity  # noqa: F401
 import mapserver.features.routes.search  # noqa: F401
+import mapserver.journeys.routes  # noqa: F401
 # isort: on
 from mapserver.api.declare import ROUTES
 
