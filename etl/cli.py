@@ -256,12 +256,15 @@ def demo_group() -> None:
               show_default=True, help="Where the generated files are written.")
 @click.option("--force", is_flag=True, help="Regenerate and reload even when already loaded.")
 def demo_load(outdir: Path, force: bool) -> None:
-    """Generate the demo files (once) and load each layer unless that exact file is already published."""
+    """Generate the demo files (once) and load each layer and the timetable unless that exact file is already
+    published."""
     from etl.demo import generate_demo_city
+    from etl.demo.generate import FEED_FILE
 
     files = {slug: outdir / name for slug, name in DEMO_FILES.items()}
     stamp, fingerprint = outdir / ".generator", _generator_fingerprint()
-    current = stamp.exists() and stamp.read_text() == fingerprint and all(p.exists() for p in files.values())
+    current = (stamp.exists() and stamp.read_text() == fingerprint and (outdir / FEED_FILE).exists()
+               and all(p.exists() for p in files.values()))
     if force or not current:
         click.echo(f"generating the demo city into {outdir} ...")
         files = generate_demo_city(outdir)
@@ -273,6 +276,23 @@ def demo_load(outdir: Path, force: bool) -> None:
                 click.echo(f"{slug}: {path.name} already published, skipped")
                 continue
             run_load(conn, catalog_layer(slug), path, cli_options())
+        load_demo_timetable(conn, outdir / FEED_FILE, force)
+
+
+def load_demo_timetable(conn, feed: Path, force: bool) -> None:
+    """The demo city's GTFS timetable, through the same load as `mapserver transit load`, unless unchanged."""
+    from etl.timetable import NETWORK
+    from etl.timetable.cli import run_timetable_load
+
+    with conn.cursor() as cur:
+        cur.execute("SELECT v.source_sha256 FROM mapserver.networks n JOIN mapserver.network_versions v "
+                    "ON v.network_slug = n.slug AND v.version = n.published_version WHERE n.slug = %s", (NETWORK,))
+        row = cur.fetchone()
+    conn.rollback()
+    if not force and row is not None and row[0] == file_sha256(feed):
+        click.echo(f"{NETWORK}: {feed.name} already published, skipped")
+        return
+    run_timetable_load(conn, feed, cli_options())
 
 
 def _generator_fingerprint() -> str:

@@ -10,7 +10,9 @@ import pytest
 from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl.admin_units import wards_area, write_wards_file
+from etl.demo.generate import FEED_FILE
 from etl.pipeline import LoadOptions, load_file
+from etl.timetable import load_feed
 from layers import load_catalog
 from mapserver import create_app
 from tests import pg
@@ -39,7 +41,7 @@ def wards_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def template_db(catalog, demo_files, wards_file):
-    """Migrated, wards and demo loaded; only ever cloned, so tests that write cannot disturb each other."""
+    """Migrated, wards, the demo layers and the demo timetable loaded; only ever cloned, so tests that write cannot disturb each other."""
     url = pg.server_url()
     name = pg.create_database(url, "mapserver_tmpl")
     conn = psycopg2.connect(pg.dsn_for(url, name))
@@ -49,15 +51,22 @@ def template_db(catalog, demo_files, wards_file):
         reports = {"wards": load_file(conn, catalog["wards"], wards_file, LoadOptions(area=wards_area(wards_file)))}
         reports |= {slug: load_file(conn, catalog[slug], demo_files[slug], LoadOptions(area=DEFAULTS["AREA_BBOX"]))
                     for slug in DEMO_SLUGS}
+        timetable = load_feed(conn, demo_files["health"].parent / FEED_FILE, LoadOptions(area=DEFAULTS["AREA_BBOX"]))
     finally:
         conn.close()
-    yield name, reports
+    yield name, reports, timetable
     pg.drop_database(url, name)
 
 
 @pytest.fixture(scope="session")
 def demo_reports(template_db):
+    """The demo layers' load reports, by layer."""
     return template_db[1]
+
+
+@pytest.fixture(scope="session")
+def demo_timetable_report(template_db):
+    return template_db[2]
 
 
 def _clone(template_db) -> tuple[str, str]:

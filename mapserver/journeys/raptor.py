@@ -50,19 +50,19 @@ class Search:
         return float(walk_m(self.network.transfer_m[at]))
 
 
-def _first_trips(day: Day, board: np.ndarray) -> np.ndarray:
-    """Per position: the rank of the first trip leaving at or after `board`, or the chain's trip count."""
-    positions = np.arange(len(day.pos_stop), dtype=np.int64)
-    found = np.searchsorted(day.keys, positions * SPAN + np.minimum(board + KEY_OFFSET, SPAN - 1))
-    return found - day.pos_off
+def _first_trips(day: Day, board: np.ndarray, rank: np.ndarray, changed: np.ndarray) -> None:
+    """Per position, in place: the rank of the first trip leaving at or after `board`, or the chain's trip
+    count; recomputed only where the stop's boarding time changed since the last round."""
+    positions = np.flatnonzero(changed[day.pos_stop])
+    query = positions * SPAN + np.minimum(board[day.pos_stop[positions]] + KEY_OFFSET, SPAN - 1)
+    rank[positions] = np.searchsorted(day.keys, query) - day.pos_off[positions]
 
 
-def _ride(day: Day, board: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ride(day: Day, board: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per position: arrival by the best trip boarded at an earlier position of its chain, that trip's rank
     and the position it was boarded at (INF, -1, -1 where none)."""
     n = len(day.pos_stop)
-    rank = _first_trips(day, board)
-    can = (board < INF) & (rank < day.pos_count) & ~day.pos_last
+    can = (board[day.pos_stop] < INF) & (rank < day.pos_count) & ~day.pos_last
     width = int(day.pos_count.max()) + 1
     chain_key = (int(day.pos_chain.max()) - day.pos_chain) * (width * n)
     value = chain_key + np.where(can, rank, width - 1) * n + np.arange(n)
@@ -96,10 +96,9 @@ def _transfers(network: Network, improved: np.ndarray, ride: np.ndarray, walk_sp
     origin = np.repeat(sources, counts)
     target = network.transfer_to[edges]
     times = ride[origin] + np.ceil(walk_m(network.transfer_m[edges]) / walk_speed).astype(np.int64)
-    order = np.lexsort((times, target))
-    target, times, origin = target[order], times[order], origin[order]
-    first = np.flatnonzero(np.diff(target, prepend=-1))
-    arrival[target[first]], source[target[first]] = times[first], origin[first]
+    np.minimum.at(arrival, target, times)
+    best = np.flatnonzero(times == arrival[target])
+    source[target[best]] = origin[best]
     return arrival, source
 
 
@@ -113,8 +112,12 @@ def search(day: Day, network: Network, depart: int, access: dict[int, int], acce
         stops = np.fromiter(access, dtype=np.int64)
         any_arrival[stops] = depart + np.fromiter(access.values(), dtype=np.int64)
     ride_arrival = np.full(n, INF, dtype=np.int64)
+    first_trip = day.pos_count.copy()
+    boarded_at = np.full(n, INF, dtype=np.int64)
     for _ in range(max_rounds):
-        arrival, rank, board = _ride(day, any_arrival[day.pos_stop])
+        _first_trips(day, any_arrival, first_trip, any_arrival != boarded_at)
+        boarded_at = any_arrival
+        arrival, rank, board = _ride(day, any_arrival, first_trip)
         per_stop = _per_stop_min(day, arrival, n)
         improved = per_stop < ride_arrival
         if not improved.any():

@@ -143,8 +143,6 @@ def _feature(feature: dict, arrival: str, duration_s: int, **members: Any) -> di
 
 
 def _to_layer(args, held, day, depart, when) -> str:
-    if args.to is not None:
-        raise bad("to", "give either to or to_layer, not both", "chỉ dùng một trong hai: to hoặc to_layer")
     rows = _open_filter(args, held, day, _reached(args, held, day, depart, args.to_layer, args.extra))[:args.limit]
     table = held.days.get(day)
     names = PLACES[lang()]
@@ -170,8 +168,8 @@ def _state(held, when: datetime) -> tuple:
                    "GeoJSON FeatureCollection of that layer's places by arrival time, each with "
                    "`properties.arrival`, `duration_s` and its `itinerary`.")
 def journeys(args) -> Response:
-    if args.to is None and args.to_layer is None:
-        raise bad("to", "is required (or to_layer)", "là bắt buộc (hoặc to_layer)")
+    if (args.to is None) == (args.to_layer is None):
+        raise bad("to", "give either to or to_layer", "cần đúng một trong hai: to hoặc to_layer")
     if args.extra and args.to_layer is None:
         name = next(iter(args.extra))[:40]
         raise bad(name, "is not a parameter of this route (filters need to_layer)",

@@ -13,7 +13,8 @@ HOSTILE = [
     "Bệnh viện 🏥", "\u202e\u200b", "\x00", "a\x00b", "x" * 5000, "", " ", ",", ",,,", "1,2,3,4", "1,2", "[1]",
     "<script>alert(1)</script>", "../../etc/passwd", "\\", "%", "_", "-name", "+", "true",
 ]
-VALID = {"layer": "health", "lon": "106.7", "lat": "10.78", "radius": "500", "q": "benh vien"}
+VALID = {"layer": "health", "lon": "106.7", "lat": "10.78", "radius": "500", "q": "benh vien", "from": "106.7,10.78"}
+ALSO = {"/journeys": {"to": "106.77,10.85"}}  # needed, though not required: `to` or `to_layer`
 PATHS = {"collectionId": "health", "featureId": "HC-000001"}
 
 
@@ -24,7 +25,7 @@ def _url(server, path: str, values: dict[str, str]) -> str:
 
 
 def _required(route) -> dict[str, str]:
-    return {p.name: VALID[p.name] for p in route.params if p.required}
+    return {**{p.name: VALID[p.name] for p in route.params if p.required}, **ALSO.get(route.path, {})}
 
 
 def _check(r: requests.Response, what) -> None:
