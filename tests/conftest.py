@@ -41,7 +41,8 @@ def wards_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def template_db(catalog, demo_files, wards_file):
-    """Migrated, wards, the demo layers and the demo timetable loaded; only ever cloned, so tests that write cannot disturb each other."""
+    """Migrated, wards, the demo layers and the demo timetable loaded; only ever cloned, so tests that write
+    cannot disturb each other."""
     url = pg.server_url()
     name = pg.create_database(url, "mapserver_tmpl")
     conn = psycopg2.connect(pg.dsn_for(url, name))

@@ -1,4 +1,5 @@
-/* The citizens' map: sector layers as vector tiles, search, and "nearest to me".
+/* The citizens' map: sector layers as vector tiles, search, "nearest to me" (by distance, or by arrival
+ * time by public transport) and directions (journey.js).
  * Everything the page needs to start is in #map-config (texts, layers, tile URLs, base map);
  * the only other calls are to this server's API under config.apiBase. */
 (function () {
@@ -31,9 +32,11 @@
   });
 
   var overlays = {};
-  var tapMode = false;
+  var onTap = null;  // while the page asks the citizen to tap where they are: what to do with that point
   var you = null;
   var highlight = null;
+  var journey = window.journeyPlanner({ map: map, cfg: cfg, text: T, el: el, query: query, distance: distance,
+                                        toggleSheet: toggleSheet });
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -85,13 +88,20 @@
       }
       box.appendChild(p);
     });
-    var from = you ? you.getLatLng().lat + "," + you.getLatLng().lng : "";
-    var go = el("a", "directions", T.directions);
-    go.href = "https://www.openstreetmap.org/directions?route=" + encodeURIComponent(from + ";" + latlng.lat + "," + latlng.lng);
-    go.target = "_blank";
-    go.rel = "noopener";
+    var go = directionsButton(props.name);
+    go.addEventListener("click", function () {
+      map.closePopup();
+      withPosition(function (from) { journey.plan(from, { name: props.name, lat: latlng.lat, lng: latlng.lng }); });
+    });
     box.appendChild(go);
     return box;
+  }
+
+  function directionsButton(name) {
+    var button = el("button", "directions", T.directions);
+    button.type = "button";
+    if (name) button.setAttribute("aria-label", T.directions_to.replace("{name}", name));
+    return button;
   }
 
   cfg.layers.forEach(function (layer) {
@@ -104,7 +114,7 @@
       getFeatureId: function (f) { return f.properties.id; }
     });
     grid.on("click", function (e) {
-      if (tapMode) return;
+      if (tapped(e.latlng)) return;
       L.popup().setLatLng(e.latlng).setContent(popupContent(e.layer.properties, e.latlng)).openOn(map);
     });
     if (layer.on) grid.addTo(map);
@@ -154,6 +164,22 @@
     L.popup().setLatLng(latlng).setContent(popupContent(feature.properties, latlng)).openOn(map);
   }
 
+  function arrivalText(props) {
+    return journey.fill(T.arrive_at, { time: journey.clock(props.arrival) }) + " · " + journey.duration(props.duration_s);
+  }
+
+  /* Directions to a listed place: the itinerary the reach-soonest answer carries, else a new plan. */
+  function directionsItem(feature) {
+    var latlng = featureLatLng(feature);
+    var dest = { name: feature.properties.name, lat: latlng.lat, lng: latlng.lng };
+    var button = directionsButton(feature.properties.name);
+    button.addEventListener("click", function () {
+      if (feature.itinerary) journey.show(dest, feature.itinerary, button);
+      else journey.plan(you.getLatLng(), dest, button);
+    });
+    return button;
+  }
+
   function showResults(listId, title, features) {
     ["near-results", "search-results"].forEach(function (id) { document.getElementById(id).textContent = ""; });
     document.getElementById("results-title").textContent = title;
@@ -162,53 +188,83 @@
     features.forEach(function (feature) {
       var item = el("li");
       item.dataset.id = feature.id;
-      var button = el("button");
+      var button = el("button", "place");
       button.type = "button";
       button.appendChild(el("span", "name", feature.properties.name));
-      if (feature.properties.distance_m !== undefined) {
+      if (feature.properties.arrival) {
+        button.appendChild(el("span", "dist when", arrivalText(feature.properties)));
+      } else if (feature.properties.distance_m !== undefined) {
         button.appendChild(el("span", "dist", distance(feature.properties.distance_m)));
       }
       if (feature.properties.address) button.appendChild(el("span", "addr", feature.properties.address));
       button.addEventListener("click", function () { focus(feature); });
       item.appendChild(button);
+      if (listId === "near-results") item.appendChild(directionsItem(feature));
       list.appendChild(item);
     });
     toggleSheet("results", true);
   }
 
-  function findNearest(lon, lat) {
-    tapMode = false;
-    map.getContainer().classList.remove("tap-mode");
+  function placeYou(latlng) {
     if (you) map.removeLayer(you);
-    you = L.circleMarker([lat, lon], { pane: "highlight", radius: 9, color: "#fff", weight: 3, fillColor: "#1a73e8", fillOpacity: 1 }).addTo(map);
-    var kind = document.getElementById("near-kind").value;
-    getJSON("/nearest", { layer: cfg.nearest.layer, lon: lon.toFixed(6), lat: lat.toFixed(6), limit: 5, kind: kind })
-      .then(function (fc) {
-        showResults("near-results", T.near_title, fc.features);
-        if (fc.features.length) {
-          var bounds = L.latLngBounds([you.getLatLng()].concat(fc.features.map(featureLatLng)));
-          map.fitBounds(bounds, { padding: [40, 40], maxZoom: 16 });
-        }
-      })
-      .catch(function () { message(T.load_error); });
+    you = L.circleMarker(latlng, { pane: "highlight", radius: 9, color: "#fff", weight: 3, fillColor: "#1a73e8", fillOpacity: 1 }).addTo(map);
+    return latlng;
   }
 
-  function askForTap() {
-    tapMode = true;
+  var soonest = document.getElementById("near-soonest");
+
+  function findNearest(here) {
+    var kind = document.getElementById("near-kind").value;
+    if (soonest.checked) message(T.journey_loading);
+    var search = soonest.checked ? journey.soonest(here, kind, 5)
+      : getJSON("/nearest", { layer: cfg.nearest.layer, lon: here.lng.toFixed(6), lat: here.lat.toFixed(6), limit: 5, kind: kind });
+    search.then(function (fc) {
+      showResults("near-results", soonest.checked ? T.soonest_title : T.near_title, fc.features);
+      if (fc.features.length) {
+        var bounds = L.latLngBounds([here].concat(fc.features.map(featureLatLng)));
+        map.fitBounds(bounds, { padding: [40, 40], maxZoom: 16 });
+      }
+    }).catch(function (error) { message(error.text || T.load_error); });
+  }
+
+  /* A tap on the map, or on a feature, while the page waits for the citizen's position: that position. */
+  function tapped(latlng) {
+    if (!onTap) return false;
+    var then = onTap;
+    onTap = null;
+    map.getContainer().classList.remove("tap-mode");
+    then(latlng);
+    return true;
+  }
+
+  function askForTap(then) {
+    onTap = then;
     map.getContainer().classList.add("tap-mode");
     message(T.no_location);
   }
 
-  document.getElementById("near-me").addEventListener("click", function () {
-    if (!navigator.geolocation) { askForTap(); return; }
+  /* The citizen's position from the device, or from a tap on the map when the device will not say. */
+  function locate(then) {
+    var placed = function (latlng) { then(placeYou(latlng)); };
+    if (!navigator.geolocation) { askForTap(placed); return; }
     message(T.locating);
     navigator.geolocation.getCurrentPosition(
-      function (pos) { message(""); findNearest(pos.coords.longitude, pos.coords.latitude); },
-      askForTap,
+      function (pos) { message(""); placed(L.latLng(pos.coords.latitude, pos.coords.longitude)); },
+      function () { askForTap(placed); },
       { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+
+  function withPosition(then) {
+    if (you) then(you.getLatLng()); else locate(then);
+  }
+
+  document.getElementById("near-me").addEventListener("click", function () { locate(findNearest); });
+
+  soonest.addEventListener("change", function () {
+    if (you && document.getElementById("near-results").children.length) findNearest(you.getLatLng());
   });
 
-  map.on("click", function (e) { if (tapMode) findNearest(e.latlng.lng, e.latlng.lat); });
+  map.on("click", function (e) { tapped(e.latlng); });
 
   document.getElementById("search").addEventListener("submit", function (e) {
     e.preventDefault();
