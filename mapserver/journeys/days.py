@@ -116,9 +116,9 @@ def build_day(network: Network, day: date) -> Day:
     pos_stop = np.concatenate(stops).astype(np.int64)
     by_stop = np.argsort(pos_stop, kind="stable")
     run = np.flatnonzero(np.diff(pos_stop[by_stop], prepend=-1))
+    arrivals = np.concatenate([a.T.ravel() for a in arrs]).astype(np.int32)
     return Day(day, pos_stop, pos_chain, pos_index == 0, pos_index == lengths[pos_chain] - 1, pos_index, pos_off,
-               pos_count, keys, np.concatenate([a.T.ravel() for a in arrs]), trips, shifts, by_stop, run,
-               pos_stop[by_stop][run])
+               pos_count, keys, arrivals, trips, shifts, by_stop, run, pos_stop[by_stop][run])
 
 
 class Days:

@@ -89,7 +89,7 @@ def journeys(network: Network, day: Day, origin: Place, destination: Place, depa
     for limit in limits:
         access_s, access_m = _walks(network, origin, walking, limit)
         egress_s, egress_m = _walks(network, destination, walking, limit)
-        search = raptor.search(day, network, depart, access_s, access_m, walking.speed)
+        search = raptor.search(day, network, depart, access_s, access_m, walking.speed, egress=egress_s)
         found += _by_rounds(search, egress_s, egress_m)
         if not found or min(it.walk_m for it in found) <= SHORT_WALK_M * 2:
             break
@@ -100,11 +100,11 @@ def journeys(network: Network, day: Day, origin: Place, destination: Place, depa
 
 
 def soonest(network: Network, day: Day, origin: Place, lon: np.ndarray, lat: np.ndarray, depart: int,
-            walking: Walking) -> list[tuple[int, int, Callable[[], Itinerary]]]:
-    """(place index, arrival, its itinerary's maker) for each place reachable, soonest first: one search for
-    them all; itineraries are read back only for the places the caller keeps."""
+            walking: Walking, horizon: int | None = None) -> list[tuple[int, int, Callable[[], Itinerary]]]:
+    """(place index, arrival, its itinerary's maker) for each place reachable (by `horizon` if given), soonest
+    first: one search for them all; itineraries are read back only for the places the caller keeps."""
     access_s, access_m = _walks(network, origin, walking, walking.max_walk_m)
-    search = raptor.search(day, network, depart, access_s, access_m, walking.speed)
+    search = raptor.search(day, network, depart, access_s, access_m, walking.speed, horizon=horizon)
     place, stop, geodesic = network.stops_near.near_many(lon, lat, walking.max_walk_m / DETOUR)
     metres = walk_m(geodesic)
     seconds = walking.seconds(metres)

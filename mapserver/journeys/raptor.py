@@ -18,7 +18,7 @@ from mapserver.journeys.days import KEY_OFFSET, SPAN, Day
 from mapserver.journeys.network import Network
 from mapserver.journeys.walking import walk_m
 
-INF = np.iinfo(np.int64).max // 4
+INF = np.int64(np.iinfo(np.int64).max // 4)  # a numpy int64: NumPy 2 keeps an int32 array int32 beside a Python int
 MAX_ROUNDS = 8
 
 
@@ -102,9 +102,21 @@ def _transfers(network: Network, improved: np.ndarray, ride: np.ndarray, walk_sp
     return arrival, source
 
 
+def _target_bound(ride_arrival: np.ndarray, egress: tuple[np.ndarray, np.ndarray] | None, bound: int) -> int:
+    """The earliest arrival at the destination so far: boarding later than that cannot help (target pruning)."""
+    if egress is None or not len(egress[0]):
+        return bound
+    return min(bound, int(np.min(ride_arrival[egress[0]] + egress[1])))
+
+
 def search(day: Day, network: Network, depart: int, access: dict[int, int], access_m: dict[int, float],
-           walk_speed: float, max_rounds: int = MAX_ROUNDS) -> Search:
-    """Earliest arrivals from the stops in `access` (stop -> seconds of walking to it), leaving at `depart`."""
+           walk_speed: float, egress: dict[int, int] | None = None, horizon: int | None = None,
+           max_rounds: int = MAX_ROUNDS) -> Search:
+    """Earliest arrivals from the stops in `access` (stop -> seconds of walking to it), leaving at `depart`.
+
+    With `egress` (stop -> seconds of walking to the destination), stops reached after the best arrival at the
+    destination so far are not boarded from; with `horizon`, nothing arriving after it is boarded from.
+    """
     n = len(network.stop_ids)
     result = Search(day, network, depart, walk_speed, access, access_m)
     any_arrival = np.full(n, INF, dtype=np.int64)
@@ -114,10 +126,15 @@ def search(day: Day, network: Network, depart: int, access: dict[int, int], acce
     ride_arrival = np.full(n, INF, dtype=np.int64)
     first_trip = day.pos_count.copy()
     boarded_at = np.full(n, INF, dtype=np.int64)
+    targets = None if egress is None else (np.fromiter(egress, dtype=np.int64),
+                                           np.fromiter(egress.values(), dtype=np.int64))
+    bound = INF if horizon is None else horizon
     for _ in range(max_rounds):
-        _first_trips(day, any_arrival, first_trip, any_arrival != boarded_at)
-        boarded_at = any_arrival
-        arrival, rank, board = _ride(day, any_arrival, first_trip)
+        bound = _target_bound(ride_arrival, targets, bound)
+        boarding = np.where(any_arrival < bound, any_arrival, INF)
+        _first_trips(day, boarding, first_trip, boarding != boarded_at)
+        boarded_at = boarding
+        arrival, rank, board = _ride(day, boarding, first_trip)
         per_stop = _per_stop_min(day, arrival, n)
         improved = per_stop < ride_arrival
         if not improved.any():

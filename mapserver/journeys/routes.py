@@ -83,8 +83,7 @@ def _departure(args, held) -> tuple[date, int, datetime]:
 
 
 def _near_network(held, place: planner.Place, name: str) -> None:
-    stops, _ = held.network.stops_near.near(place.lon, place.lat, FAR_FROM_NETWORK_M)
-    if not len(stops):
+    if held.network.stops_near.nearest_m(place.lon, place.lat) > FAR_FROM_NETWORK_M:
         raise bad(name, f"is more than {FAR_FROM_NETWORK_M / 1000:.0f} km from every stop of the network",
                   f"cách mọi trạm của mạng lưới hơn {FAR_FROM_NETWORK_M / 1000:.0f} km")
 
@@ -117,13 +116,14 @@ def _to_place(args, held, day, depart, when) -> str:
                   "reason": _reason(found, walking, held, args["from"], args.to)})
 
 
-def _reached(args, held, day, depart, layer_slug: str, extra: dict) -> list[tuple[dict, int, Any, planner.Place]]:
+def _reached(args, held, day, depart, layer_slug: str, extra: dict, horizon: int | None = None
+             ) -> list[tuple[dict, int, Any, planner.Place]]:
     """(feature, arrival, itinerary maker, its place) for the layer's features reachable, soonest first."""
     layer = get_readable_layer(layer_slug)
     target = Target(layer, published_layer(layer), parse_filters(layer, extra))
     found = destinations(target, MAX_DESTINATIONS)
     results = planner.soonest(held.network, held.days.get(day), args["from"], found.lon, found.lat, depart,
-                              _walking(args))
+                              _walking(args), horizon)
     return [(found.features[i], arrival, make, planner.Place(float(found.lon[i]), float(found.lat[i])))
             for i, arrival, make in results]
 
@@ -197,7 +197,7 @@ def reachable(args) -> Response:
 
     def produce() -> str:
         limit = depart + args.minutes * 60
-        rows = [r for r in _reached(args, held, day, depart, args.layer, args.extra) if r[1] <= limit]
+        rows = [r for r in _reached(args, held, day, depart, args.layer, args.extra, limit) if r[1] <= limit]
         clock = Clock(held.network, day)
         features = [_feature(f, clock.iso(arrival), arrival - depart) for f, arrival, _, _ in
                     _open_filter(args, held, day, rows)]

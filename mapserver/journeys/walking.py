@@ -48,6 +48,13 @@ class StopIndex:
         keep = metres <= radius_m
         return found[keep].astype(np.int64), metres[keep]
 
+    def nearest_m(self, lon: float, lat: float) -> float:
+        """Geodesic metres to the nearest stop (infinite without stops)."""
+        if not len(self.lon):
+            return float("inf")
+        stop = int(self._tree.query_nearest(self._points(np.array([lon]), np.array([lat]))[0])[0])
+        return float(geodesic_m(lon, lat, self.lon[stop], self.lat[stop]))
+
     def near_many(self, lon: np.ndarray, lat: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray,
                                                                                      np.ndarray]:
         """(place index, stop index, geodesic metres) for every stop within `radius_m` of each place."""
