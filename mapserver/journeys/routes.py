@@ -21,6 +21,7 @@ from mapserver.journeys.destinations import destinations
 from mapserver.journeys.itineraries import Clock, itinerary_json
 from mapserver.journeys.opening import open_at
 from mapserver.journeys.text import NO_CONNECTION, NO_STOP_NEAR, PLACES
+from mapserver.journeys.walking import DETOUR
 
 FAR_FROM_NETWORK_M = 30_000.0  # a place farther than this from every stop is not in the network's city
 MAX_DESTINATIONS = 5000
@@ -100,8 +101,8 @@ def _timetable(held, when: datetime) -> dict[str, Any]:
 def _reason(itineraries: list, walking: planner.Walking, held, origin, destination) -> dict | None:
     if itineraries:
         return None
-    access = held.network.stops_near.near(origin.lon, origin.lat, walking.max_walk_m / 1.3)[0]
-    egress = held.network.stops_near.near(destination.lon, destination.lat, walking.max_walk_m / 1.3)[0]
+    access = held.network.stops_near.near(origin.lon, origin.lat, walking.max_walk_m / DETOUR)[0]
+    egress = held.network.stops_near.near(destination.lon, destination.lat, walking.max_walk_m / DETOUR)[0]
     return NO_STOP_NEAR if not len(access) or not len(egress) else NO_CONNECTION
 
 
