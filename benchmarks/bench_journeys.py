@@ -55,7 +55,7 @@ def _load(url: str, workdir: Path) -> str:
         load_file(conn, catalog["health"], files["health"], options)
         started = time.monotonic()
         report = load_feed(conn, workdir / FEED_FILE, options)
-        print(f"timetable: {report.rows_loaded:,} stop times loaded and published in "
+        print(f"timetable: {report.rows_loaded:,} rows of the feed loaded and published in "
               f"{time.monotonic() - started:.1f} s", flush=True)
     finally:
         conn.close()

@@ -11,10 +11,9 @@ from etl import publish as publish_mod
 from etl.cli import audit_cli, catalog_layer, cli_connection, cli_options, fail, print_report, run_load
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions
-from etl.timetable import NETWORK, load_feed
+from etl.timetable import NETWORK, OWNER, load_feed
 
 FEED_LAYERS = ("bus_stops", "transport")  # the layers a GTFS feed can fill as well (etl.gtfs)
-OWNER = "transport"  # the layer whose agency owns the timetable
 
 
 def run_timetable_load(conn, path: Path, options: LoadOptions, report_file: Path | None = None):

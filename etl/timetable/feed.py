@@ -59,7 +59,7 @@ def read_feed(folder: Path, area: tuple[float, float, float, float], report: Loa
         raise LoadRefused("the feed has no trip the router could use (see the rejected rows)",
                           "bộ dữ liệu không có chuyến nào dùng được (xem các dòng bị loại)", source="stop_times.txt")
     used = services[services.index.isin(trips["service_id"])]
-    report.rows_loaded = len(stop_times)
+    report.rows_loaded = report.rows_read - report.rows_rejected  # the feed's rows kept, in every file
     shapes = gtfs.shape_lines(folder)
     return Timetable(timezone, stops, routes, used, pd.Series(dtype=object) if shapes is None else shapes,
                      trips.reset_index(drop=True), stop_times)
@@ -313,6 +313,7 @@ def _expand_frequencies(folder: Path, trips: pd.DataFrame, stop_times: pd.DataFr
             new_trips.append({**base.to_dict(), "trip_id": trip_id})
             new_times.append(times.assign(trip_id=trip_id, arrival=times["arrival"] + shift,
                                           departure=times["departure"] + shift))
+    report.warn(f"{len(table)} frequencies.txt windows became {len(new_trips)} trips")
     plain = ~stop_times["trip_id"].isin(table["trip_id"])
     return (pd.concat([trips[~trips["trip_id"].isin(table["trip_id"])], pd.DataFrame(new_trips)], ignore_index=True),
             pd.concat([stop_times[plain], *new_times], ignore_index=True))

@@ -2,7 +2,8 @@
 audited once.
 
 The web area and the API both call these, so a refusal is recorded the same way whichever
-door it came through.
+door it came through. The transit timetable is written like a layer, with the rights of the layer whose
+agency owns it (`transport`): uploaded, published and rolled back here, audited as transit.*.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ from werkzeug.utils import secure_filename
 from common import audit
 from etl import publish as publish_mod
 from etl.errors import LoadRefused
+from etl.timetable import NETWORK, OWNER
 from layers import Layer
 from mapserver import jobs
 from mapserver.accounts.auth import Principal
-from mapserver.agency import client_addr, profiles
+from mapserver.agency import client_addr, profiles, queries
+from mapserver.web.catalog import get_layer
 from mapserver.web.db import get_db
-from mapserver.web.errors import ApiError, Conflict, Forbidden, NotAuthenticated, UnsupportedFileType
+from mapserver.web.errors import ApiError, Conflict, Forbidden, NotAuthenticated, UnsupportedFileType, VersionNotFound
+
+TIMETABLE_EXTENSIONS = (".zip",)  # a GTFS feed
 
 
 def record(principal: Principal, action: str, target: str, result: str, details: dict | None = None,
@@ -34,48 +39,80 @@ def record(principal: Principal, action: str, target: str, result: str, details:
                      agency=agency or principal.agency, client_addr=client_addr(), details=details)
 
 
-def refuse(principal: Principal, action: str, layer: Layer, err: ApiError) -> ApiError:
-    record(principal, action, layer.slug, "refused", {"code": err.code, "reason": err.en}, layer.agency)
+def refuse(principal: Principal, action: str, layer: Layer, err: ApiError, target: str | None = None) -> ApiError:
+    """Audit a refusal of `action` on `target` (the layer itself unless told otherwise); returns `err` to raise."""
+    record(principal, action, target or layer.slug, "refused", {"code": err.code, "reason": err.en}, layer.agency)
     return err
 
 
-def authorize_write(principal: Principal, action: str, layer: Layer) -> None:
+def authorize_write(principal: Principal, action: str, layer: Layer, target: str | None = None) -> None:
     """401 without a principal, 403 for another agency's layer or a role that may not write; both audited."""
     if not principal.authenticated:
-        raise refuse(principal, action, layer, NotAuthenticated())
+        raise refuse(principal, action, layer, NotAuthenticated(), target)
     if not principal.can_write(layer):
-        raise refuse(principal, action, layer, Forbidden())
+        raise refuse(principal, action, layer, Forbidden(), target)
 
 
 def allowed_extensions() -> tuple[str, ...]:
     return tuple(e.lower() for e in current_app.config["ALLOWED_UPLOAD_EXTENSIONS"])
 
 
-def upload(principal: Principal, layer: Layer, file: FileStorage | None, options: dict) -> int:
-    """Keep the file under a fresh folder with a sanitised name and queue its load; returns the job id.
+def timetable_owner() -> Layer:
+    """The layer whose agency owns the transit timetable: its editors (and admins) may write the timetable."""
+    return get_layer(OWNER)
 
-    The agency's import profile goes under `options`; the job and the audit row keep what was applied."""
-    authorize_write(principal, "layer.upload", layer)
+
+def _keep(principal: Principal, action: str, layer: Layer, file: FileStorage | None, extensions: tuple[str, ...],
+          target: str | None = None) -> Path:
+    """The uploaded file, saved under a fresh folder with a sanitised name; 415 (audited) for a missing file or
+    a type outside `extensions`."""
     name = secure_filename((file.filename or "") if file else "")
-    if not name or Path(name).suffix.lower() not in allowed_extensions():
-        kinds = ", ".join(allowed_extensions())
-        raise refuse(principal, "layer.upload", layer, UnsupportedFileType(
+    if not name or Path(name).suffix.lower() not in extensions:
+        kinds = ", ".join(extensions)
+        raise refuse(principal, action, layer, UnsupportedFileType(
             f"Send one file (form field 'file') of an accepted type: {kinds}.",
-            f"Hãy gửi một tệp (trường 'file') thuộc loại được chấp nhận: {kinds}."))
+            f"Hãy gửi một tệp (trường 'file') thuộc loại được chấp nhận: {kinds}."), target)
     folder = Path(current_app.config["UPLOAD_DIR"]).resolve() / uuid.uuid4().hex
     folder.mkdir(parents=True)
     path = folder / name
     file.save(path)
+    return path
+
+
+def _enqueue(cur, principal: Principal, layer: Layer, path: Path, options: dict, timetable: bool = False) -> int:
+    """Queue the kept file's load (the layer's, or the timetable's) and audit the upload in the same transaction;
+    returns the job id."""
+    job_id = jobs.enqueue(cur, layer=layer.slug, file_path=str(path), source_name=path.name, options=options,
+                          created_by=principal.name, agency=layer.agency, client_addr=client_addr(),
+                          max_attempts=int(current_app.config["JOB_MAX_ATTEMPTS"]),
+                          target="timetable" if timetable else "layer")
+    audit.record(cur, actor=principal.name, action="transit.upload" if timetable else "layer.upload",
+                 target=NETWORK if timetable else layer.slug, result="ok", agency=layer.agency,
+                 client_addr=client_addr(),
+                 details={"job": job_id, "source": path.name, "bytes": path.stat().st_size, "options": options})
+    return job_id
+
+
+def upload(principal: Principal, layer: Layer, file: FileStorage | None, options: dict) -> int:
+    """Keep the file and queue its load; returns the job id.
+
+    The agency's import profile goes under `options`; the job and the audit row keep what was applied."""
+    authorize_write(principal, "layer.upload", layer)
+    path = _keep(principal, "layer.upload", layer, file, allowed_extensions())
     conn = get_db()
     with conn, conn.cursor() as cur:
         options = profiles.apply(profiles.get(cur, layer), layer, options)
-        job_id = jobs.enqueue(cur, layer=layer.slug, file_path=str(path), source_name=name, options=options,
-                              created_by=principal.name, agency=layer.agency, client_addr=client_addr(),
-                              max_attempts=int(current_app.config["JOB_MAX_ATTEMPTS"]))
-        audit.record(cur, actor=principal.name, action="layer.upload", target=layer.slug, result="ok",
-                     agency=layer.agency, client_addr=client_addr(),
-                     details={"job": job_id, "source": name, "bytes": path.stat().st_size, "options": options})
-    return job_id
+        return _enqueue(cur, principal, layer, path, options)
+
+
+def upload_timetable(principal: Principal, file: FileStorage | None, options: dict) -> int:
+    """Keep a GTFS zip and queue its load as a new version of the transit timetable; returns the job id."""
+    owner = timetable_owner()
+    authorize_write(principal, "transit.upload", owner, NETWORK)
+    path = _keep(principal, "transit.upload", owner, file, TIMETABLE_EXTENSIONS, NETWORK)
+    conn = get_db()
+    with conn, conn.cursor() as cur:
+        return _enqueue(cur, principal, owner, path, options, timetable=True)
 
 
 def remap(principal: Principal, layer: Layer, job: jobs.Job, options: dict, profile: profiles.Profile | None) -> None:
@@ -139,12 +176,39 @@ def rollback(principal: Principal, layer: Layer) -> dict:
                    lambda conn: {"version": publish_mod.rollback(conn, layer.slug, actor=principal.name)})
 
 
-def _switch(principal: Principal, layer: Layer, action: str, fn) -> dict:
+def no_timetable_version(version: int) -> VersionNotFound:
+    return VersionNotFound(f"The timetable has no kept version {version}.",
+                           f"Thời gian biểu không còn phiên bản {version}.")
+
+
+def publish_timetable(principal: Principal, version: int) -> dict:
+    """Publish a kept version of the transit timetable (404 when there is none such): {version, previous}."""
+    owner = timetable_owner()
+    authorize_write(principal, "transit.publish", owner, NETWORK)
+    with get_db().cursor() as cur:
+        found = queries.network_version(cur, NETWORK, version)
+    if found is None or found["status"] == "dropped":
+        raise refuse(principal, "transit.publish", owner, no_timetable_version(version), NETWORK)
+    return _switch(principal, owner, "transit.publish",
+                   lambda conn: {"version": version, "previous": publish_mod.publish(
+                       conn, NETWORK, version, actor=principal.name, history=publish_mod.NETWORKS)}, NETWORK)
+
+
+def rollback_timetable(principal: Principal) -> dict:
+    """Publish the timetable version published before the current one, skipping rolled-back ones: {version}."""
+    owner = timetable_owner()
+    authorize_write(principal, "transit.rollback", owner, NETWORK)
+    return _switch(principal, owner, "transit.rollback",
+                   lambda conn: {"version": publish_mod.rollback(conn, NETWORK, actor=principal.name,
+                                                                 history=publish_mod.NETWORKS)}, NETWORK)
+
+
+def _switch(principal: Principal, layer: Layer, action: str, fn, target: str | None = None) -> dict:
     conn = get_db()
     try:
         outcome = fn(conn)
     except LoadRefused as err:
         conn.rollback()
-        raise refuse(principal, action, layer, Conflict(err.en, err.vi)) from err
-    record(principal, action, layer.slug, "ok", outcome, layer.agency)
+        raise refuse(principal, action, layer, Conflict(err.en, err.vi), target) from err
+    record(principal, action, target or layer.slug, "ok", outcome, layer.agency)
     return outcome

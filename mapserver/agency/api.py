@@ -1,4 +1,5 @@
-"""The write API for agencies' systems: uploads (202 + job), jobs, publish, rollback, versions.
+"""The write API for agencies' systems: uploads (202 + job), jobs, publish, rollback, versions, for layers and for
+the transit timetable (GTFS, written by the agency owning the `transport` layer).
 
 Writes take a bearer token only (a browser session would need CSRF; the web area has its own
 forms). Reads of jobs, versions and previews accept the token or the staff login.
@@ -12,6 +13,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from isal import igzip
 
+from etl.timetable import NETWORK
 from layers import Layer
 from mapserver.accounts.auth import ANONYMOUS, Principal, current_principal
 from mapserver.agency import actions, limit_writes, queries
@@ -103,6 +105,11 @@ def upload_options() -> dict:
     """The load options a multipart form may carry next to the file."""
     options = {"publish": _flag("publish"), "crs": _text("crs"), "source_layer": _text("source_layer")}
     return {**{k: v for k, v in options.items() if v is not None}, **_mapping_options()}
+
+
+def timetable_options() -> dict:
+    """The load options a timetable upload may carry next to its GTFS zip."""
+    return {"publish": _flag("publish")}
 
 
 def _job_accepted(job_id: int) -> Response:
@@ -224,3 +231,33 @@ def version_features(slug: str, number: int):
             raise VersionNotFound()
         body = queries.preview_geojson(cur, layer, number, int(current_app.config["PREVIEW_MAX_FEATURES"]))
     return Response(body, mimetype="application/geo+json", headers={"Cache-Control": "private, no-store"})
+
+
+@bp.post("/transit/uploads")
+@limit_writes
+def transit_uploads():
+    return _job_accepted(actions.upload_timetable(_token_principal(), request.files.get("file"), timetable_options()))
+
+
+@bp.get("/transit/versions")
+def transit_versions():
+    _member(actions.timetable_owner())
+    with get_db().cursor() as cur:
+        rows = queries.network_versions(cur, NETWORK)
+    response = jsonify({"network": NETWORK, "versions": rows})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/transit/versions/<int:number>/publish")
+@limit_writes
+def transit_publish(number: int):
+    outcome = actions.publish_timetable(_token_principal(), number)
+    return jsonify({"network": NETWORK, "published_version": outcome["version"], "previous": outcome["previous"]})
+
+
+@bp.post("/transit/rollback")
+@limit_writes
+def transit_rollback():
+    outcome = actions.rollback_timetable(_token_principal())
+    return jsonify({"network": NETWORK, "published_version": outcome["version"]})

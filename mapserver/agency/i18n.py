@@ -133,6 +133,28 @@ TEXT: dict[str, tuple[str, str]] = {
                       "Fix these rows in the spreadsheet, then upload the file again."),
     "made_by_job": ("Nạp bởi tác vụ #{job}", "Loaded by job #{job}"),
     "open_version": ("Xem phiên bản {version}", "Open version {version}"),
+    "timetable": ("Thời gian biểu", "Timetable"),
+    "timetable_short": ("thời gian biểu GTFS của mạng lưới xe buýt và metro, dùng để tìm lộ trình",
+                        "the bus and metro network's GTFS timetable, used by the journey planner"),
+    "timetable_intro": ("Thời gian biểu GTFS của mạng lưới giao thông công cộng (tuyến, chuyến, giờ chạy) mà người dân "
+                        "dùng để tìm lộ trình. Mỗi lần tải lên tạo một phiên bản mới; phiên bản chỉ được dùng khi đã "
+                        "công bố, và có thể quay lại phiên bản trước như một lớp dữ liệu. Tệp bị từ chối không làm "
+                        "thay đổi thời gian biểu đang công bố.",
+                        "The public transport network's GTFS timetable (routes, trips, times) citizens plan their "
+                        "journeys with. Each upload makes a new version; a version is used once published, and can "
+                        "be rolled back like a layer. A refused file leaves the published timetable as it is."),
+    "upload_timetable": ("Tải lên thời gian biểu mới (GTFS)", "Upload a new timetable (GTFS)"),
+    "gtfs_zip": ("Tệp zip GTFS có agency.txt, stops.txt, routes.txt, trips.txt, stop_times.txt và calendar.txt "
+                 "hoặc calendar_dates.txt",
+                 "A GTFS zip with agency.txt, stops.txt, routes.txt, trips.txt, stop_times.txt and calendar.txt "
+                 "or calendar_dates.txt"),
+    "timetable_none_published": ("Chưa có thời gian biểu nào được công bố.", "No timetable is published yet."),
+    "routes": ("Số tuyến", "Routes"),
+    "trips": ("Số chuyến", "Trips"),
+    "stops": ("Số trạm", "Stops"),
+    "stop_times": ("Số lượt dừng", "Stop times"),
+    "service_days": ("Ngày chạy", "Service days"),
+    "timezone": ("Múi giờ", "Time zone"),
     "reason_missing_geometry": ("Thiếu dữ liệu hình học", "Missing geometry"),
     "reason_outside_area": ("Ngoài khu vực triển khai", "Outside the deployment area"),
     "reason_required_empty": ("Thiếu giá trị bắt buộc", "Required value empty"),
@@ -144,6 +166,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "reason_address_without_coordinates": ("Có địa chỉ nhưng không có tọa độ", "Address without coordinates"),
     "reason_bad_coordinate": ("Không đọc được tọa độ", "Unreadable coordinate"),
     "reason_coordinate_missing": ("Thiếu một tọa độ", "One coordinate missing"),
+    "reason_unknown_stop": ("Trạm không có trong stops.txt", "Stop not in stops.txt"),
+    "reason_unknown_trip": ("Chuyến không có trong trips.txt", "Trip not in trips.txt"),
+    "reason_unknown_route": ("Tuyến không có trong routes.txt", "Route not in routes.txt"),
+    "reason_unknown_service": ("Lịch chạy không có trong calendar", "Service not in the calendar"),
+    "reason_bad_time": ("Giờ sai định dạng", "Malformed time"),
+    "reason_arrival_after_departure": ("Giờ đến sau giờ đi", "Arrives after it departs"),
+    "reason_time_goes_back": ("Giờ chạy lùi: cả chuyến bị loại", "Time goes back: trip left out"),
+    "reason_untimed_end": ("Trạm đầu hoặc cuối không có giờ", "First or last stop without a time"),
+    "reason_too_few_stops": ("Chuyến có ít hơn hai trạm", "Trip with fewer than two stops"),
+    "reason_bad_sequence": ("stop_sequence sai", "Bad stop_sequence"),
+    "reason_bad_coordinates": ("Tọa độ trạm sai", "Bad stop coordinates"),
+    "reason_bad_date": ("Ngày sai định dạng", "Malformed date"),
+    "reason_bad_number": ("Không phải số nguyên hợp lệ", "Not a valid whole number"),
+    "reason_bad_headway": ("Tần suất (headway) sai", "Bad headway"),
 }
 
 def lang() -> str:

@@ -12,7 +12,12 @@ _ERROR = {"description": "JSON error {code, description, messages: {vi, en}}",
 _LAYER = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _SECURED = [{"bearerToken": []}]
 _JOB = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "layer": {"type": "string"}, "source": {"type": "string"},
+    "id": {"type": "integer"},
+    "target": {"type": "string", "enum": ["layer", "timetable"],
+               "description": "what the job loads: a layer's file, or the transit timetable (GTFS)"},
+    "layer": {"type": "string", "description": "the layer loaded; for a timetable, the layer whose agency owns it "
+                                               "(transport)"},
+    "source": {"type": "string"},
     "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "needs_mapping"],
               "description": "needs_mapping: an upload from the web area whose columns or values do not all "
                              "match waits for the clerk's mapping there"},
@@ -34,6 +39,17 @@ _JOB = {"type": "object", "properties": {
 
 def _errors(*statuses: int) -> dict:
     return {str(s): _ERROR for s in statuses}
+
+
+_TIMETABLE_VERSION = {"type": "object", "properties": {
+    "version": {"type": "integer"}, "status": {"type": "string", "enum": ["ready", "published", "retired", "dropped"]},
+    "counts": {"type": "object", "description": "stops, routes, trips, stop_times, services, shapes"},
+    "timezone": {"type": "string"}, "first_date": {"type": "string"}, "last_date": {"type": "string"},
+    "source_name": {"type": "string"}, "created_by": {"type": "string"}, "created_at": {"type": "string"},
+    "published_at": {"type": "string", "nullable": True}, "published_by": {"type": "string", "nullable": True},
+    "rolled_back_at": {"type": "string", "nullable": True}, "rolled_back_by": {"type": "string", "nullable": True}}}
+_SWITCHED = {"type": "object", "properties": {"network": {"type": "string"}, "published_version": {"type": "integer"},
+                                              "previous": {"type": "integer", "nullable": True}}}
 
 
 PATHS = {
@@ -94,6 +110,43 @@ PATHS = {
         "summary": "The layer's versions, newest first (agency staff)", "operationId": "listLayerVersions",
         "tags": ["Agencies"], "security": _SECURED, "parameters": [_LAYER],
         "responses": {"200": {"description": "{layer, versions: [...]}"}, **_errors(401, 403, 404)}}},
+    "/api/transit/uploads": {"post": {
+        "summary": "Upload a GTFS feed as a new version of the transit timetable the journey planner uses; it is "
+                   "loaded by a background job (editors of the agency owning the transport layer, or admins)",
+        "operationId": "uploadTimetable", "tags": ["Agencies"], "security": _SECURED,
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary",
+                         "description": "a GTFS zip (agency.txt, stops.txt, routes.txt, trips.txt, stop_times.txt, "
+                                        "calendar.txt or calendar_dates.txt). A feed that cannot be used fails the "
+                                        "job with the reason and leaves the published timetable as it was; rows "
+                                        "left out are listed in the job's report (field: file:column)"},
+                "publish": {"type": "boolean", "default": False, "description": "publish once loaded"}}}}}},
+        "responses": {"202": {"description": "Accepted; follow the job (target: timetable)",
+                              "headers": {"Location": {"schema": {"type": "string"}}},
+                              "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                  "job": _JOB}}}}},
+                      **_errors(400, 401, 403, 404, 413, 415, 429)}}},
+    "/api/transit/versions": {"get": {
+        "summary": "The transit timetable's versions, newest first, with who published and rolled each back "
+                   "(staff of the agency owning the transport layer)", "operationId": "listTimetableVersions",
+        "tags": ["Agencies"], "security": _SECURED,
+        "responses": {"200": {"description": "{network, versions: [...]}", "content": {"application/json": {
+            "schema": {"type": "object", "properties": {"network": {"type": "string"},
+                                                        "versions": {"type": "array", "items": _TIMETABLE_VERSION}}}}}},
+                      **_errors(401, 403, 404)}}},
+    "/api/transit/versions/{number}/publish": {"post": {
+        "summary": "Publish a kept version of the transit timetable", "operationId": "publishTimetableVersion",
+        "tags": ["Agencies"], "security": _SECURED,
+        "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "Published",
+                              "content": {"application/json": {"schema": _SWITCHED}}},
+                      **_errors(401, 403, 404, 409, 429)}}},
+    "/api/transit/rollback": {"post": {
+        "summary": "Publish the timetable version published before the current one (skipping rolled-back ones)",
+        "operationId": "rollbackTimetable", "tags": ["Agencies"], "security": _SECURED,
+        "responses": {"200": {"description": "Rolled back", "content": {"application/json": {"schema": _SWITCHED}}},
+                      **_errors(401, 403, 404, 409, 429)}}},
     "/api/layers/{slug}/versions/{number}/features": {"get": {
         "summary": "Features of any kept version, published or not, for a preview (agency staff)",
         "operationId": "previewLayerVersion", "tags": ["Agencies"], "security": _SECURED,

@@ -1,4 +1,5 @@
-"""What the agency pages and the write API read: layers with their last load, versions, a preview."""
+"""What the agency pages and the write API read: layers with their last load, versions, a preview, and the
+transit timetable's versions."""
 
 from __future__ import annotations
 
@@ -54,3 +55,22 @@ def preview_geojson(cur, layer: Layer, number: int, limit: int) -> str:
         "FROM (SELECT * FROM {table} ORDER BY gid LIMIT %s) t"
     ).format(hidden=hidden, table=table_ident(layer.version_table(number))), (limit,))
     return cur.fetchone()[0]
+
+
+_NETWORK_VERSION_COLUMNS = ("version, status, counts, timezone, first_date, last_date, source_name, created_by, "
+                            "created_at, published_at, published_by, rolled_back_at, rolled_back_by")
+
+
+def network_versions(cur, network: str) -> list[dict[str, Any]]:
+    """The timetable's versions, newest first: what each holds, its days, who loaded, published, rolled it back."""
+    cur.execute(f"SELECT {_NETWORK_VERSION_COLUMNS} FROM mapserver.network_versions WHERE network_slug = %s "
+                "ORDER BY version DESC", (network,))
+    return _rows(cur)
+
+
+def network_version(cur, network: str, number: int) -> dict[str, Any] | None:
+    """One timetable version with its load report."""
+    cur.execute(f"SELECT {_NETWORK_VERSION_COLUMNS}, report FROM mapserver.network_versions "
+                "WHERE network_slug = %s AND version = %s", (network, number))
+    rows = _rows(cur)
+    return rows[0] if rows else None

@@ -1,5 +1,6 @@
 """`/agency/`: staff log in, see their agency's layers, upload, map a file's columns and values, read the
-report and download the rejected rows, preview, publish, roll back, keep an import profile.
+report and download the rejected rows, preview, publish, roll back, keep an import profile; the agency owning
+the `transport` layer uploads, publishes and rolls back the transit timetable (GTFS) at /agency/transit.
 
 Every POST here carries the form's CSRF token (checked before the view runs); the login is
 rate-limited per address and locks the account after repeated failures.
@@ -13,11 +14,12 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 
 from common import audit
+from etl.timetable import NETWORK
 from layers import Layer
 from mapserver import accounts, jobs
 from mapserver.accounts.auth import Principal, current_principal
 from mapserver.agency import actions, client_addr, csrf, limit_writes, limiter, mapping, profiles, queries
-from mapserver.agency.api import find_job, rejected_csv_response, upload_options
+from mapserver.agency.api import find_job, rejected_csv_response, timetable_options, upload_options
 from mapserver.agency.i18n import lang, reason_label, t
 from mapserver.web.catalog import catalog, get_layer
 from mapserver.web.db import get_db
@@ -45,7 +47,8 @@ def _private(response):
 @bp.context_processor
 def _helpers() -> dict:
     return {"t": t, "lang": lang(), "principal": current_principal(), "catalog": catalog(),
-            "reason_label": reason_label, "shown_rejections": SHOWN_REJECTIONS}
+            "reason_label": reason_label, "shown_rejections": SHOWN_REJECTIONS,
+            "timetable_owner": actions.timetable_owner().slug}
 
 
 def _staff() -> Principal:
@@ -112,6 +115,10 @@ def dashboard():
     return render_template("agency/dashboard.html", layers=layers)
 
 
+def _max_mb() -> int:
+    return current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+
+
 @bp.get("/layers/<slug>")
 def layer_page(slug: str):
     _principal, layer = _layer_of_staff(slug)
@@ -119,8 +126,13 @@ def layer_page(slug: str):
         history = queries.versions(cur, slug)
         recent = jobs.for_layer(cur, slug)
     return render_template("agency/layer.html", layer=layer, versions=history, jobs=recent,
-                           extensions=actions.allowed_extensions(),
-                           max_mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024))
+                           extensions=actions.allowed_extensions(), max_mb=_max_mb())
+
+
+def _accepted(job_id: int, home_url: str):
+    """The upload's job for upload.js to follow; `home_url` + /versions/<n> is where a finished load opens."""
+    return jsonify({"job": job_id, "status_url": url_for("agency_api.job", job_id=job_id),
+                    "job_url": url_for("agency.job_page", job_id=job_id), "layer_url": home_url}), 202
 
 
 @bp.post("/layers/<slug>/uploads")
@@ -129,15 +141,26 @@ def upload(slug: str):
     principal, layer = _staff(), get_layer(slug)  # the action checks the rights, and audits a refusal
     options = {**upload_options(), "confirm_mapping": True}  # a clerk is here to answer the mapping step
     job_id = actions.upload(principal, layer, request.files.get("file"), options)
-    return jsonify({"job": job_id, "status_url": url_for("agency_api.job", job_id=job_id),
-                    "job_url": url_for("agency.job_page", job_id=job_id),
-                    "layer_url": url_for("agency.layer_page", slug=slug)}), 202
+    return _accepted(job_id, url_for("agency.layer_page", slug=slug))
+
+
+def _job_home(layer: Layer, job: jobs.Job) -> tuple[str, str, str | None]:
+    """Where a job's page leads back to (its layer's page, or the timetable's), that page's title, and the page of
+    the version its load made."""
+    version = (job.report or {}).get("version")
+    if job.target == "timetable":
+        return (url_for("agency.transit_page"), t("timetable"),
+                url_for("agency.transit_version_page", number=version) if version else None)
+    return (url_for("agency.layer_page", slug=layer.slug), layer.title_in(lang()),
+            url_for("agency.version_page", slug=layer.slug, number=version) if version else None)
 
 
 @bp.get("/jobs/<int:job_id>")
 def job_page(job_id: int):
     _principal, layer, job = _job_of_staff(job_id)
-    return render_template("agency/job.html", layer=layer, job=job, report=job.report,
+    home_url, home_title, version_url = _job_home(layer, job)
+    return render_template("agency/job.html", layer=layer, job=job, report=job.report, home_url=home_url,
+                           home_title=home_title, version_url=version_url,
                            csv_url=url_for("agency.rejected_rows", job_id=job_id) if job.has_rejected_csv else None)
 
 
@@ -233,14 +256,18 @@ def version_page(slug: str, number: int):
                                                                  number=number))
 
 
+def _form_version() -> int:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError as exc:
+        raise InvalidParameter("version must be a number", "phiên bản phải là một số") from exc
+
+
 @bp.post("/layers/<slug>/publish")
 @limit_writes
 def publish(slug: str):
     principal, layer = _staff(), get_layer(slug)  # the action checks the rights, and audits a refusal
-    try:
-        version = int(request.form.get("version", ""))
-    except ValueError as exc:
-        raise InvalidParameter("version must be a number", "phiên bản phải là một số") from exc
+    version = _form_version()
     actions.publish(principal, layer, version)
     flash(t("published_ok", version=version))
     return redirect(url_for("agency.layer_page", slug=slug))
@@ -253,6 +280,53 @@ def rollback(slug: str):
     outcome = actions.rollback(principal, layer)
     flash(t("published_ok", version=outcome["version"]))
     return redirect(url_for("agency.layer_page", slug=slug))
+
+
+@bp.get("/transit")
+def transit_page():
+    _principal, owner = _layer_of_staff(actions.timetable_owner().slug)
+    with get_db().cursor() as cur:
+        history = queries.network_versions(cur, NETWORK)
+        recent = jobs.for_layer(cur, owner.slug, target="timetable")
+    return render_template("agency/transit.html", owner=owner, network=NETWORK, versions=history, jobs=recent,
+                           extensions=actions.TIMETABLE_EXTENSIONS, max_mb=_max_mb())
+
+
+@bp.post("/transit/uploads")
+@limit_writes
+def transit_upload():
+    job_id = actions.upload_timetable(_staff(), request.files.get("file"), timetable_options())
+    return _accepted(job_id, url_for("agency.transit_page"))
+
+
+@bp.get("/transit/versions/<int:number>")
+def transit_version_page(number: int):
+    _principal, owner = _layer_of_staff(actions.timetable_owner().slug)
+    with get_db().cursor() as cur:
+        found = queries.network_version(cur, NETWORK, number)
+        job = jobs.for_version(cur, owner.slug, number, target="timetable")
+    if found is None:
+        raise actions.no_timetable_version(number)
+    return render_template("agency/transit_version.html", owner=owner, version=found, report=found["report"],
+                           job=job, csv_url=None)
+
+
+@bp.post("/transit/publish")
+@limit_writes
+def transit_publish():
+    principal = _staff()  # the action checks the rights, and audits a refusal
+    version = _form_version()
+    actions.publish_timetable(principal, version)
+    flash(t("published_ok", version=version))
+    return redirect(url_for("agency.transit_page"))
+
+
+@bp.post("/transit/rollback")
+@limit_writes
+def transit_rollback():
+    outcome = actions.rollback_timetable(_staff())  # the action checks the rights, and audits a refusal
+    flash(t("published_ok", version=outcome["version"]))
+    return redirect(url_for("agency.transit_page"))
 
 
 @bp.get("/audit")

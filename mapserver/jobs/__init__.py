@@ -1,9 +1,10 @@
 """The upload queue in PostgreSQL: enqueue, claim with SKIP LOCKED, heartbeat, finish, reclaim.
 
-A claimed job is `running` with a heartbeat; a worker that dies stops beating, and the next
-`reclaim_stale` puts its job back in the queue, or fails it once it is out of attempts. A web upload
-whose columns or values do not all match waits in `needs_mapping` (its file kept) until the clerk's
-mapping puts it back in the queue (`remap`), or until `expire_mappings` gives up on it.
+A job loads a layer's file, or (target `timetable`) the transit network's GTFS timetable; its `layer` is then
+the layer whose agency owns the timetable. A claimed job is `running` with a heartbeat; a worker that dies
+stops beating, and the next `reclaim_stale` puts its job back in the queue, or fails it once it is out of
+attempts. A web upload whose columns or values do not all match waits in `needs_mapping` (its file kept)
+until the clerk's mapping puts it back in the queue (`remap`), or until `expire_mappings` gives up on it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 _COLUMNS = ("j.id, j.layer_slug, j.file_path, j.source_name, j.options, j.state, j.attempts, j.max_attempts, "
             "j.progress, j.report, j.error, j.created_by, a.slug, j.created_at, j.started_at, j.finished_at, "
-            "j.survey, j.rejected_csv IS NOT NULL")
+            "j.survey, j.rejected_csv IS NOT NULL, j.target")
 _FROM = "mapserver.jobs j LEFT JOIN mapserver.agencies a ON a.id = j.agency_id"
 
 
@@ -39,11 +40,13 @@ class Job:
     finished_at: datetime | None
     survey: dict[str, Any] | None = None  # etl.survey's, when the job stopped for a mapping
     has_rejected_csv: bool = False
+    target: str = "layer"  # layer | timetable
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "layer": self.layer, "source": self.source_name, "state": self.state,
-                "progress": round(self.progress, 3), "attempts": self.attempts, "max_attempts": self.max_attempts,
-                "options": self.options, "report": self.report, "error": self.error, "created_by": self.created_by,
+        return {"id": self.id, "target": self.target, "layer": self.layer, "source": self.source_name,
+                "state": self.state, "progress": round(self.progress, 3), "attempts": self.attempts,
+                "max_attempts": self.max_attempts, "options": self.options, "report": self.report,
+                "error": self.error, "created_by": self.created_by,
                 "created_at": self.created_at.isoformat(),
                 "started_at": self.started_at.isoformat() if self.started_at else None,
                 "finished_at": self.finished_at.isoformat() if self.finished_at else None,
@@ -56,12 +59,12 @@ def _json(value: Any) -> str:
 
 
 def enqueue(cur, *, layer: str, file_path: str, source_name: str, options: dict[str, Any], created_by: str,
-            agency: str | None, client_addr: str | None, max_attempts: int) -> int:
+            agency: str | None, client_addr: str | None, max_attempts: int, target: str = "layer") -> int:
     cur.execute(
         "INSERT INTO mapserver.jobs (layer_slug, file_path, source_name, options, created_by, agency_id, "
-        "client_addr, max_attempts) VALUES (%s, %s, %s, %s, %s, (SELECT id FROM mapserver.agencies "
-        "WHERE slug = %s), %s, %s) RETURNING id",
-        (layer, file_path, source_name, _json(options), created_by, agency, client_addr, max_attempts))
+        "client_addr, max_attempts, target) VALUES (%s, %s, %s, %s, %s, (SELECT id FROM mapserver.agencies "
+        "WHERE slug = %s), %s, %s, %s) RETURNING id",
+        (layer, file_path, source_name, _json(options), created_by, agency, client_addr, max_attempts, target))
     return int(cur.fetchone()[0])
 
 
@@ -71,10 +74,10 @@ def get(cur, job_id: int) -> Job | None:
     return Job(*row) if row else None
 
 
-def for_version(cur, layer: str, version: int) -> Job | None:
+def for_version(cur, layer: str, version: int, target: str = "layer") -> Job | None:
     """The job whose load made this version (None for a version loaded by the CLI)."""
-    cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE j.layer_slug = %s AND j.state = 'done' "
-                "AND j.report->>'version' = %s ORDER BY j.id DESC LIMIT 1", (layer, str(version)))
+    cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE j.layer_slug = %s AND j.target = %s AND j.state = 'done' "
+                "AND j.report->>'version' = %s ORDER BY j.id DESC LIMIT 1", (layer, target, str(version)))
     row = cur.fetchone()
     return Job(*row) if row else None
 
@@ -86,9 +89,10 @@ def rejected_csv(cur, job_id: int) -> bytes | None:
     return bytes(row[0]) if row and row[0] is not None else None
 
 
-def for_layer(cur, layer: str, limit: int = 10) -> list[Job]:
-    cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE j.layer_slug = %s ORDER BY j.id DESC LIMIT %s",
-                (layer, limit))
+def for_layer(cur, layer: str, limit: int = 10, target: str = "layer") -> list[Job]:
+    """The layer's latest jobs (with target `timetable`: those of the timetable the layer's agency owns)."""
+    cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE j.layer_slug = %s AND j.target = %s "
+                "ORDER BY j.id DESC LIMIT %s", (layer, target, limit))
     return [Job(*row) for row in cur.fetchall()]
 
 

@@ -3,7 +3,8 @@
 Each thread has its own connection and takes one job at a time; a second thread beats the
 job's heartbeat (and writes its progress) while the load runs, even while the load waits
 for the layer's advisory lock behind another upload to the same layer. A web upload is surveyed
-first (etl.survey) and stops for the clerk's mapping when its columns or values do not all match.
+first (etl.survey) and stops for the clerk's mapping when its columns or values do not all match. A timetable
+job loads a GTFS feed as a new version of the transit network (etl.timetable), audited as `transit.load`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from common.database import connect
 from etl.errors import LoadRefused
 from etl.pipeline import LoadOptions, load_file, options_from_config
 from etl.survey import survey_file
+from etl.timetable import NETWORK, load_feed
 from layers import Layer
 from mapserver import jobs
 
@@ -154,12 +156,15 @@ class Worker:
         """Survey a web upload first (it stops when a mapping is needed), then load it and record the outcome."""
         layer, path = self.catalog[job.layer], Path(job.file_path)
         try:
-            if job.options.get("confirm_mapping"):
-                found = survey_file(layer, path, options, job.options.get("ignored_columns") or ())
-                if not found.complete:
-                    self._needs_mapping(conn, job, name, found.to_dict())
-                    return
-            report = load_file(conn, layer, path, options)
+            if job.target == "timetable":
+                report = load_feed(conn, path, options)
+            else:
+                if job.options.get("confirm_mapping"):
+                    found = survey_file(layer, path, options, job.options.get("ignored_columns") or ())
+                    if not found.complete:
+                        self._needs_mapping(conn, job, name, found.to_dict())
+                        return
+                report = load_file(conn, layer, path, options)
         except LoadRefused as err:
             self._end(conn, job, name, error=err.to_dict(), rejected=_packed(options.rejected_rows))
         else:
@@ -191,7 +196,8 @@ class Worker:
                 details = {"job": job.id, "source": job.source_name}
                 details.update(error or {k: report[k] for k in ("version", "published", "rows_read", "rows_loaded",
                                                                  "rows_rejected")})
-                audit.record(cur, actor=job.created_by, action="layer.load", target=job.layer,
+                action, target = _load_audit(job)
+                audit.record(cur, actor=job.created_by, action=action, target=target,
                              agency=self.catalog[job.layer].agency, result="refused" if error else "ok",
                              details=details)
         self._forget_file(job)
@@ -200,6 +206,11 @@ class Worker:
     def _forget_file(job: jobs.Job) -> None:
         """The upload is not needed once the job has ended."""
         _delete_upload(job.file_path)
+
+
+def _load_audit(job: jobs.Job) -> tuple[str, str]:
+    """What the audit log calls a job's load, and its target: the layer, or the timetable's network."""
+    return ("transit.load", NETWORK) if job.target == "timetable" else ("layer.load", job.layer)
 
 
 def _delete_upload(file_path: str) -> None:
