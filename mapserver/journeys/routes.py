@@ -3,7 +3,9 @@ half an hour, by bus, metro and on foot."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response
@@ -16,7 +18,8 @@ from mapserver.api.respond import GEOJSON, JSON, answer, dumps, lang, published_
 from mapserver.features.filters import parse_filters
 from mapserver.features.query.proximity import Target
 from mapserver.journeys import planner
-from mapserver.journeys.current import current
+from mapserver.journeys.current import Held, current
+from mapserver.journeys.days import Day
 from mapserver.journeys.destinations import destinations
 from mapserver.journeys.itineraries import Clock, itinerary_json
 from mapserver.journeys.opening import open_at
@@ -69,8 +72,36 @@ def _boolean(name: str, raw: str) -> bool:
     return raw.lower() == "true"
 
 
-def _departure(args, held) -> tuple[date, int, datetime]:
-    """The service day and seconds after its midnight; 400 outside the timetable's days."""
+@dataclass
+class Asked:
+    """One question's setting: the network held, the service day's table, when (seconds after that day's
+    midnight, and as a time in the timetable's zone), the walking model and the asker's names for the ends."""
+
+    held: Held
+    table: Day
+    depart: int
+    when: datetime
+    walking: planner.Walking
+
+    @property
+    def network(self):
+        return self.held.network
+
+    def envelope(self) -> dict[str, Any]:
+        """What every answer starts with: when it leaves from, and which timetable answered."""
+        network = self.network
+        return {"depart": self.when.isoformat(timespec="seconds"),
+                "timetable": {"version": network.version, "timezone": str(network.timezone),
+                              "first_date": network.first_date.isoformat(),
+                              "last_date": network.last_date.isoformat()}}
+
+    def state(self) -> tuple:
+        return ("transit", self.network.version, self.when.isoformat())
+
+
+def _asked(args) -> Asked:
+    """The question's setting; 400 for a day outside the timetable or a start far from every stop."""
+    held = current()
     network = held.network
     when = args.depart or datetime.now(network.timezone).replace(microsecond=0)
     when = when.replace(tzinfo=network.timezone) if when.tzinfo is None else when.astimezone(network.timezone)
@@ -79,61 +110,49 @@ def _departure(args, held) -> tuple[date, int, datetime]:
         raise bad("depart", f"{day} is outside the timetable, which runs from {network.first_date} to "
                             f"{network.last_date}", f"ngày {day:%d/%m/%Y} nằm ngoài thời gian biểu (từ "
                             f"{network.first_date:%d/%m/%Y} đến {network.last_date:%d/%m/%Y})")
+    _near_network(network, args["from"], "from")
     midnight = when.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day, int((when - midnight) / timedelta(seconds=1)), when
+    return Asked(held, held.days.get(day), int((when - midnight) / timedelta(seconds=1)), when,
+                 planner.Walking(speed=args.walk_speed, max_walk_m=args.max_walk_m))
 
 
-def _near_network(held, place: planner.Place, name: str) -> None:
-    if held.network.stops_near.nearest_m(place.lon, place.lat) > FAR_FROM_NETWORK_M:
+def _near_network(network, place: planner.Place, name: str) -> None:
+    if network.stops_near.nearest_m(place.lon, place.lat) > FAR_FROM_NETWORK_M:
         raise bad(name, f"is more than {FAR_FROM_NETWORK_M / 1000:.0f} km from every stop of the network",
                   f"cách mọi trạm của mạng lưới hơn {FAR_FROM_NETWORK_M / 1000:.0f} km")
 
 
-def _walking(args) -> planner.Walking:
-    return planner.Walking(speed=args.walk_speed, max_walk_m=args.max_walk_m)
+def _reason(asked: Asked, origin: planner.Place, destination: planner.Place) -> dict:
+    """Why nothing was found: no stop within walking distance of an end, or no ride at this time."""
+    radius = asked.walking.max_walk_m / DETOUR
+    ends = [asked.network.stops_near.near(p.lon, p.lat, radius)[0] for p in (origin, destination)]
+    return NO_STOP_NEAR if any(not len(stops) for stops in ends) else NO_CONNECTION
 
 
-def _timetable(held, when: datetime) -> dict[str, Any]:
-    return {"version": held.network.version, "timezone": str(held.network.timezone),
-            "first_date": held.network.first_date.isoformat(), "last_date": held.network.last_date.isoformat()}
-
-
-def _reason(itineraries: list, walking: planner.Walking, held, origin, destination) -> dict | None:
-    if itineraries:
-        return None
-    access = held.network.stops_near.near(origin.lon, origin.lat, walking.max_walk_m / DETOUR)[0]
-    egress = held.network.stops_near.near(destination.lon, destination.lat, walking.max_walk_m / DETOUR)[0]
-    return NO_STOP_NEAR if not len(access) or not len(egress) else NO_CONNECTION
-
-
-def _to_place(args, held, day, depart, when) -> str:
-    walking = _walking(args)
-    found = planner.journeys(held.network, held.days.get(day), args["from"], args.to, depart, walking)
+def _to_place(args, asked: Asked) -> str:
+    origin, destination = args["from"], args.to
+    found = planner.journeys(asked.network, asked.table, origin, destination, asked.depart, asked.walking)
     names = PLACES[lang()]
-    table = held.days.get(day)
-    return dumps({"depart": when.isoformat(timespec="seconds"), "timetable": _timetable(held, when),
-                  "itineraries": [itinerary_json(held.network, table, it, args["from"], args.to, names)
+    return dumps({**asked.envelope(),
+                  "itineraries": [itinerary_json(asked.network, asked.table, it, origin, destination, names)
                                   for it in found],
-                  "reason": _reason(found, walking, held, args["from"], args.to)})
+                  "reason": None if found else _reason(asked, origin, destination)})
 
 
-def _reached(args, held, day, depart, layer_slug: str, extra: dict, horizon: int | None = None
-             ) -> list[tuple[dict, int, Any, planner.Place]]:
-    """(feature, arrival, itinerary maker, its place) for the layer's features reachable, soonest first."""
+def _reached(args, asked: Asked, layer_slug: str, horizon: int | None = None
+             ) -> list[tuple[dict, int, Callable, planner.Place]]:
+    """(feature, arrival, itinerary maker, its place) for the layer's features reachable, soonest first;
+    only those open on arrival unless `open=false`."""
     layer = get_readable_layer(layer_slug)
-    target = Target(layer, published_layer(layer), parse_filters(layer, extra))
+    target = Target(layer, published_layer(layer), parse_filters(layer, args.extra))
     found = destinations(target, MAX_DESTINATIONS)
-    results = planner.soonest(held.network, held.days.get(day), args["from"], found.lon, found.lat, depart,
-                              _walking(args), horizon)
-    return [(found.features[i], arrival, make, planner.Place(float(found.lon[i]), float(found.lat[i])))
+    results = planner.soonest(asked.network, asked.table, args["from"], found.lon, found.lat, asked.depart,
+                              asked.walking, horizon)
+    rows = [(found.features[i], arrival, make, planner.Place(float(found.lon[i]), float(found.lat[i])))
             for i, arrival, make in results]
-
-
-def _open_filter(args, held, day, rows):
-    """Only the places open at the arrival time, when asked (the default)."""
     if not args.open:
         return rows
-    clock = Clock(held.network, day)
+    clock = Clock(asked.network, asked.table.date)
     return [r for r in rows if open_at(r[0]["properties"].get("opening_hours"), clock.at(r[1]))]
 
 
@@ -143,21 +162,17 @@ def _feature(feature: dict, arrival: str, duration_s: int, **members: Any) -> di
             **members}
 
 
-def _to_layer(args, held, day, depart, when) -> str:
-    rows = _open_filter(args, held, day, _reached(args, held, day, depart, args.to_layer, args.extra))[:args.limit]
-    table = held.days.get(day)
+def _to_layer(args, asked: Asked) -> str:
     names = PLACES[lang()]
     features = []
-    for feature, arrival, make, place in rows:
-        itinerary = itinerary_json(held.network, table, make(), args["from"], place,
+    for feature, arrival, make, place in _reached(args, asked, args.to_layer)[:args.limit]:
+        itinerary = itinerary_json(asked.network, asked.table, make(), args["from"], place,
                                    (names[0], feature["properties"].get("name") or names[1]))
-        features.append(_feature(feature, itinerary["arrival"], arrival - depart, itinerary=itinerary))
-    return dumps({"type": "FeatureCollection", "depart": when.isoformat(timespec="seconds"),
-                  "timetable": _timetable(held, when), "numberReturned": len(features), "features": features})
-
-
-def _state(held, when: datetime) -> tuple:
-    return ("transit", held.network.version, when.isoformat())
+        feature = _feature(feature, itinerary["arrival"], arrival - asked.depart, itinerary=itinerary)
+        feature["properties"]["transfers"] = itinerary["transfers"]
+        features.append(feature)
+    return dumps({"type": "FeatureCollection", **asked.envelope(), "numberReturned": len(features),
+                  "features": features})
 
 
 @route(bp, "/journeys", summary="Journeys by bus, metro and on foot", tag="journeys", media_type=JSON,
@@ -175,35 +190,27 @@ def journeys(args) -> Response:
         name = next(iter(args.extra))[:40]
         raise bad(name, "is not a parameter of this route (filters need to_layer)",
                   "không phải là tham số của đường dẫn này (bộ lọc cần to_layer)")
-    held = current()
-    day, depart, when = _departure(args, held)
-    _near_network(held, args["from"], "from")
+    asked = _asked(args)
     if args.to is not None:
-        _near_network(held, args.to, "to")
-        return answer(args, _state(held, when), "CACHE_JOURNEYS_S", lambda: _to_place(args, held, day, depart, when),
-                      JSON, "Journeys")
-    return answer(args, _state(held, when), "CACHE_JOURNEYS_S", lambda: _to_layer(args, held, day, depart, when),
-                  GEOJSON, "Journeys")
+        _near_network(asked.network, args.to, "to")
+        return answer(args, asked.state(), "CACHE_JOURNEYS_S", lambda: _to_place(args, asked), JSON, "Journeys")
+    return answer(args, asked.state(), "CACHE_JOURNEYS_S", lambda: _to_layer(args, asked), GEOJSON, "Journeys")
 
 
 @route(bp, "/reachable", summary="Places reachable within a time", tag="journeys", media_type=GEOJSON,
        filters="Equality filters on the layer's filterable properties, e.g. `kind=vaccination`.",
        params=(LANG, FROM, DEPART, MINUTES, LAYER, WALK_SPEED, MAX_WALK_M, OPEN),
        description="The layer's features one can reach by bus, metro and on foot within `minutes` of leaving, "
-                   "soonest first, each with `properties.arrival`, `duration_s` and `transfers`.")
+                   "soonest first, each with `properties.arrival` and `duration_s`.")
 def reachable(args) -> Response:
-    held = current()
-    day, depart, when = _departure(args, held)
-    _near_network(held, args["from"], "from")
+    asked = _asked(args)
 
     def produce() -> str:
-        limit = depart + args.minutes * 60
-        rows = [r for r in _reached(args, held, day, depart, args.layer, args.extra, limit) if r[1] <= limit]
-        clock = Clock(held.network, day)
-        features = [_feature(f, clock.iso(arrival), arrival - depart) for f, arrival, _, _ in
-                    _open_filter(args, held, day, rows)]
-        return dumps({"type": "FeatureCollection", "depart": when.isoformat(timespec="seconds"),
-                      "minutes": args.minutes, "timetable": _timetable(held, when),
+        limit = asked.depart + args.minutes * 60
+        clock = Clock(asked.network, asked.table.date)
+        features = [_feature(f, clock.iso(arrival), arrival - asked.depart)
+                    for f, arrival, _, _ in _reached(args, asked, args.layer, limit) if arrival <= limit]
+        return dumps({"type": "FeatureCollection", **asked.envelope(), "minutes": args.minutes,
                       "numberReturned": len(features), "features": features})
 
-    return answer(args, _state(held, when), "CACHE_JOURNEYS_S", produce, GEOJSON, "Reachable")
+    return answer(args, asked.state(), "CACHE_JOURNEYS_S", produce, GEOJSON, "Reachable")

@@ -135,7 +135,7 @@ def test_reach_soonest_orders_places_by_arrival_with_their_itineraries(server):
     for f in features[:4]:
         it = f["itinerary"]
         _chained(it)
-        assert it["arrival"] == f["properties"]["arrival"]
+        assert it["arrival"] == f["properties"]["arrival"] and it["transfers"] == f["properties"]["transfers"]
         end = it["legs"][-1]["to"]
         assert (end["lon"], end["lat"]) == pytest.approx(f["geometry"]["coordinates"], abs=1e-6)
         direct = _get(server, "journeys", **{"from": _xy(BEN_THANH), "depart": DEPART,
