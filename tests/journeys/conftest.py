@@ -10,9 +10,10 @@ import pytest
 from etl.pipeline import LoadOptions
 from etl.timetable import load_feed
 from tests import pg
+from tests.etl.conftest import REAL
 from tests.journeys.feeds import write_feed
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real" / "gtfs-cairns" / "cairns_gtfs.zip"
+CAIRNS_FEED = REAL / "gtfs-cairns" / "cairns_gtfs.zip"
 HCMC = (106.2, 10.3, 107.7, 11.6)
 CAIRNS = (145.5, -17.3, 145.9, -16.6)
 
@@ -40,6 +41,6 @@ def load(url: str, feed: Path, area=HCMC, **options):
 
 @pytest.fixture(scope="module")
 def cairns_feed() -> Path:
-    if not REAL.exists():
+    if not CAIRNS_FEED.exists():
         pytest.skip("the real GTFS feed (../shared/data/real/gtfs-cairns) is not on this machine")
-    return REAL
+    return CAIRNS_FEED
