@@ -75,7 +75,7 @@ run: db
 stop:
 	@scripts/localdb.sh stop
 
-test: DEPS_FLAGS := --with-browser
+test: DEPS_FLAGS := --with-browser --with-nginx
 test: deps install
 	@$(DB_START)
 	@$(DB_ENV) $(PY) -m pytest $(PYTEST_ARGS)

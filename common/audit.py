@@ -24,6 +24,20 @@ def record(cur, *, actor: str, action: str, result: str, target: str | None = No
     )
 
 
+def first_this_minute(cur, *, action: str, client_addr: str | None) -> bool:
+    """Whether this is the first `action` of the client this minute; a flood of refusals from one address is
+    then audited as one row a minute. Claims the minute in the caller's transaction, so the claim commits
+    with the row it lets through; past minutes' claims go as new ones are made (mapserver.audit_minutes)."""
+    cur.execute(
+        "INSERT INTO mapserver.audit_minutes (minute, action, client_addr) "
+        "VALUES (date_trunc('minute', now()), %s, %s) ON CONFLICT DO NOTHING",
+        (action, client_addr or ""))
+    if cur.rowcount == 0:
+        return False
+    cur.execute("DELETE FROM mapserver.audit_minutes WHERE minute < date_trunc('minute', now())")
+    return True
+
+
 def search(cur, *, since: datetime | None = None, agency: str | None = None, action: str | None = None,
            actor: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     """Newest first, filtered; the CLI and the admin page read the log through this."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,17 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     # PostgreSQL/PostGIS to serve from; `make run` sets it to the checkout's local cluster.
     "DATABASE_URL": None,
+    # Replicas (hot standbys) the read routes use: one URL, several separated by commas or spaces, or one
+    # libpq multi-host URL. Unset: reads use DATABASE_URL. A replica that refuses a connection is tried
+    # again only after the others for READ_URL_RETRY_S.
+    "DATABASE_READ_URL": None,
+    "READ_URL_RETRY_S": 10.0,
+    # /readyz reports a replica whose replay is further behind its primary than this as not ready.
+    "MAX_REPLICA_LAG_S": 30.0,
+    # Who may read /metrics: loopback and the private ranges, where a scraper lives (CIDRs).
+    "METRICS_ALLOW": ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+    # Peers whose X-Forwarded-For (and X-Forwarded-Proto) name the client (the proxies in front, e.g. nginx).
+    "TRUSTED_PROXIES": [],
     "POOL_MAX_CONNECTIONS": 8,
     "STATEMENT_TIMEOUT_MS": 10_000,
     "CONNECT_TIMEOUT_S": 3,
@@ -64,7 +76,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN": "10 per minute",
     "RATELIMIT_WRITE_ADDRESS": "60 per minute",
     "RATELIMIT_WRITE_TOKEN": "30 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "postgresql+mapserver://",  # the primary (DATABASE_URL); memory:// for one dev node, redis://...
     "TOKEN_DAYS_DEFAULT": 90,
     "JOB_MAX_ATTEMPTS": 3,
     "JOB_HEARTBEAT_S": 5.0,
@@ -123,6 +135,22 @@ def database_url(config: dict[str, Any]) -> str:
     return url
 
 
+# Several URLs are separated by commas or spaces before the next URL's scheme; a multi-host URL's own
+# commas (`postgresql://h1:5432,h2:5432/db`) are not followed by one.
+_URL_SEPARATOR = re.compile(r"[\s,]+(?=postgres(?:ql)?://)")
+
+
+def database_read_urls(config: dict[str, Any]) -> list[str]:
+    """The databases of the read routes (DATABASE_READ_URL, a string or, in the instance file, a list); empty:
+    the reads go to DATABASE_URL. A keyword/value DSN (`host=... dbname=...`) is one database."""
+    value = config.get("DATABASE_READ_URL")
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = _URL_SEPARATOR.split(value.strip()) if "://" in value else [value.strip()]
+    return [url.strip() for url in value if url.strip()]
+
+
 def instance_path() -> Path:
     """The folder of the instance file and the generated secret key, the same for the app and the commands:
     `instance/` beside the packages, where Flask puts a checkout's instance folder."""
@@ -130,15 +158,17 @@ def instance_path() -> Path:
 
 
 def load(overrides: dict[str, Any] | None = None, instance: Path | None = None) -> dict[str, Any]:
-    """Defaults, then `instance/mapserver.toml`, then MAPSERVER_* and DATABASE_URL variables, then `overrides`.
+    """Defaults, then `instance/mapserver.toml`, then MAPSERVER_*, DATABASE_URL and DATABASE_READ_URL variables,
+    then `overrides`.
 
     The rules are Flask's (`Config.from_file`, `from_prefixed_env`, `from_mapping`), so the web app and the
     commands, which load no Flask, read the same settings."""
     settings = dict(DEFAULTS)
     settings.update(_upper(_instance_file(instance or instance_path())))
     _update_from_env(settings, "MAPSERVER_")
-    if os.environ.get("DATABASE_URL"):
-        settings["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    for name in ("DATABASE_URL", "DATABASE_READ_URL"):
+        if os.environ.get(name):
+            settings[name] = os.environ[name]
     settings.update(_upper(overrides or {}))
     settings["AREA_BBOX"] = tuple(float(v) for v in settings["AREA_BBOX"])
     return settings

@@ -12,7 +12,7 @@ from layers import load_catalog
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import agency, api, tiles
+    from mapserver import agency, api, operations, tiles
     from mapserver.accounts import access
     from mapserver.coverage import page as coverage_page
     from mapserver.pages import routes as pages
@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logs.configure()
     errors.init_app(app)
     db.init_app(app)
+    operations.init_app(app)
     compress.init_app(app)
     app.register_blueprint(health.bp)
     access.init_app(app)

@@ -2,7 +2,8 @@
 # System packages the server and its tests need: PostgreSQL 15 + PostGIS 3, GDAL's command-line
 # tools (ogr2ogr, the speed reference; ogrinfo, an OGC API client), npm (the map page's libraries),
 # the distribution Python's venv module,
-# Debian's Chromium (page tests) and wrk (benchmarks).
+# Debian's Chromium (page tests), nginx (the cache in front, deploy/nginx/; its tests start their own
+# master on a free port, whatever the package itself starts) and wrk (benchmarks).
 # As root on Debian they are installed when missing; otherwise we say what to install.
 set -euo pipefail
 
@@ -18,6 +19,8 @@ for flag in "$@"; do
         --with-browser)  # page tests
             command -v chromium >/dev/null || need+=(chromium)
             command -v chromedriver >/dev/null || need+=(chromium-driver) ;;
+        --with-nginx)  # the reference cache in front (tests/cluster): only the binary is used
+            [ -x /usr/sbin/nginx ] || need+=(nginx) ;;
         --with-bench)  # a load generator in C, so the client does not eat the CPU it measures
             command -v wrk >/dev/null || need+=(wrk) ;;
     esac
@@ -30,7 +33,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
     echo "missing system packages: ${need[*]}" >&2
-    echo "the map server needs PostgreSQL 15 with PostGIS 3 (its database), GDAL tools and Chromium (page tests)." >&2
+    echo "the map server needs PostgreSQL 15 with PostGIS 3 (its database), GDAL tools, Chromium and nginx (tests)." >&2
     echo "on Debian/Ubuntu run as root: apt-get install ${need[*]}" >&2
     echo "or set DATABASE_URL to a PostgreSQL 15+ server with PostGIS 3 available." >&2
     exit 1

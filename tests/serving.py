@@ -77,7 +77,7 @@ def _wait_until_up(server: Gunicorn) -> None:
         try:
             if requests.get(f"{server.base}/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a worker still booting
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not start")

@@ -15,7 +15,7 @@ from flask import current_app
 
 from mapserver.journeys.days import Days
 from mapserver.journeys.network import Network, load_network
-from mapserver.web.db import db_cursor, get_db, read_query
+from mapserver.web.db import db_cursor, read_db, read_query
 from mapserver.web.errors import ApiError
 
 NETWORK = "transit"
@@ -55,7 +55,7 @@ class Loaded:
 def _read(slug: str, version: int) -> Network:
     with db_cursor() as cur:
         network = load_network(cur, slug, version)
-    get_db().rollback()
+    read_db().rollback()
     return network
 
 

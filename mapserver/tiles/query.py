@@ -5,6 +5,11 @@ envelope turned to lon/lat (Web Mercator maps an axis-aligned box to an axis-ali
 lost), `geom_3857 &&` the envelope then decides as it always did, and the pre-projected `geom_3857` gives
 the output: no row is transformed at request time, and geom_3857 needs no index of its own. ST_AsMVT
 returns the finished tile bytes, and the statement also stores them in the tile cache.
+
+The tile cache is an UNLOGGED table of the primary (sql/0004): cheap to write, but a hot standby can neither
+read nor write it. A node reading a replica therefore cuts every tile it is asked for, and leaves caching to
+HTTP: the versioned tile URLs (TileJSON, the map page) name immutable tables and are sent as `immutable` for
+a year, so the cache in front of the nodes (nginx, a CDN) answers them after the first, for every node alike.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import Counter
 from psycopg2 import sql
 
 from layers import Layer
 
 log = logging.getLogger(__name__)
+# Read by /metrics (mapserver.operations); a hot standby keeps no cache, so it counts nothing.
+CACHE_LOOKUPS = Counter("mapserver_tile_cache_lookups", "Tile cache lookups by result.", ["result"])
 WORLD_M = 40075016.68557849  # width of the EPSG:3857 square, in metres
 MAX_ZOOM = 22
 # Degrees added around the lon/lat envelope: more than the float rounding of `geom_3857 &&` (2 m at most),
@@ -170,16 +178,24 @@ def tile_statement(parts: list[sql.Composable], store: bool) -> sql.Composable:
     ).format(tile)
 
 
+def has_tile_cache(cur) -> bool:
+    """Whether this connection's server keeps the tile cache: a primary does, a hot standby cannot (asked
+    without a round trip; a promoted standby starts keeping it)."""
+    return not cur.connection.hot_standby
+
+
 def cached_tile(cur, params: dict) -> bytes | None:
     """The tile from mapserver.tile_cache (one primary-key lookup), or None."""
     cur.execute("SELECT tile FROM mapserver.tile_cache WHERE layers = %(layers)s AND version = %(version)s"
                 " AND z = %(z)s AND x = %(x)s AND y = %(y)s", params)
     row = cur.fetchone()
+    CACHE_LOOKUPS.labels("miss" if row is None else "hit").inc()
     return None if row is None else bytes(row[0])
 
 
 def cut_tile(cur, parts: list[sql.Composable], params: dict, store: bool) -> bytes:
-    """Cut the tile (and store it in the cache, committed with the cut) in one statement."""
+    """Cut the tile (and store it in the cache, committed with the cut) in one statement; outside a
+    transaction (mapserver.web.db.read_on) the commit costs nothing."""
     cur.execute(tile_statement(parts, store), params)
     tile = bytes(cur.fetchone()[0] or b"")
     if store:
@@ -193,3 +209,12 @@ def kept_table(cur, slug: str, version: int) -> str | None:
                 " WHERE layer_slug = %s AND version = %s AND status <> 'dropped'", (slug, version))
     row = cur.fetchone()
     return None if row is None else row[0]
+
+
+def not_replayed_yet(cur, slug: str, version: int) -> bool:
+    """A version this hot standby has no row of at all: another node (on the primary, or a replica further
+    along) has named it already, and it arrives with the replay."""
+    if not cur.connection.hot_standby:
+        return False
+    cur.execute("SELECT 1 FROM mapserver.layer_versions WHERE layer_slug = %s AND version = %s", (slug, version))
+    return cur.fetchone() is None

@@ -21,8 +21,8 @@ from mapserver.api.params import LANG
 from mapserver.tiles import query as mvt
 from mapserver.tiles.sources import current_sources, spec_of, tile_url_template, version_of
 from mapserver.web.catalog import catalog
-from mapserver.web.db import db_cursor
-from mapserver.web.errors import InvalidParameter, LayerNotFound, prefers_english
+from mapserver.web.db import read_on
+from mapserver.web.errors import ApiError, InvalidParameter, LayerNotFound, prefers_english
 
 Resolve = Callable[[Any], tuple[mvt.TileSource, ...]]  # cursor -> the tables a tile is cut from, on a miss
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -88,12 +88,23 @@ def _versions(layers: tuple[Layer, ...], token: str) -> tuple[int, ...]:
     return tuple(map(int, parts))
 
 
+class NotReplayedYet(ApiError):
+    """A versioned tile URL handed out by another node, ahead of this node's replica: not a 404 (that would say
+    the version is gone), a moment's wait."""
+    status, code = 503, "ServiceUnavailable"
+    en = "This version of the layer has just been published and is not on this server yet; please try again."
+    vi = "Phiên bản này của lớp vừa được công bố và chưa có trên máy chủ này; vui lòng thử lại."
+    headers = {"Retry-After": "1"}
+
+
 def _kept_sources(cur, key: TileKey) -> tuple[mvt.TileSource, ...]:
     """The tables a versioned URL names; a version no longer kept is a 404 (its tiles changed meaning)."""
     sources = []
     for layer, version in zip(key.layers, key.versions, strict=True):
         table_name = mvt.kept_table(cur, layer.slug, version)
         if table_name is None:
+            if mvt.not_replayed_yet(cur, layer.slug, version):
+                raise NotReplayedYet()
             raise LayerNotFound("This version of the layer is not kept any more.",
                                 "Phiên bản này của lớp không còn được lưu.")
         sources.append(mvt.TileSource(layer, version, table_name))
@@ -101,16 +112,20 @@ def _kept_sources(cur, key: TileKey) -> tuple[mvt.TileSource, ...]:
 
 
 def _render(cur, key: TileKey, resolve: Resolve) -> bytes:
-    """The tile from the cache (one indexed lookup), or cut and cached in one statement."""
-    cached = mvt.cached_tile(cur, key.params())
-    if cached is not None:
-        return cached
+    """The tile from the cache (one indexed lookup), or cut and cached in one statement; on a hot standby,
+    which has no tile cache (see mvt.has_tile_cache), cut each time."""
+    cached = mvt.has_tile_cache(cur)
+    if cached:
+        tile = mvt.cached_tile(cur, key.params())
+        if tile is not None:
+            return tile
     statements = current_app.extensions["mapserver.tiles"]
     parts = [statements[s.layer.slug].statement(cur, s.table_name, key.z) for s in resolve(cur)
              if statements[s.layer.slug].covers(key.z)]
     if not parts:
         return b""
-    return mvt.cut_tile(cur, parts, key.params(), store=key.z <= int(current_app.config["TILE_CACHE_MAX_ZOOM"]))
+    store = cached and key.z <= int(current_app.config["TILE_CACHE_MAX_ZOOM"])
+    return mvt.cut_tile(cur, parts, key.params(), store=store)
 
 
 def _client_has(etag: str) -> bool:
@@ -122,8 +137,7 @@ def _respond(key: TileKey, cache_control: str, resolve: Resolve) -> Response:
     if _client_has(key.etag):
         response = Response(status=304)
     else:
-        with db_cursor() as cur:
-            tile = _render(cur, key, resolve)
+        tile = read_on(lambda cur: _render(cur, key, resolve))
         response = Response(tile, status=200 if tile else 204, mimetype=MVT_TYPE if tile else None)
     response.set_etag(key.etag)
     response.headers["Cache-Control"] = cache_control

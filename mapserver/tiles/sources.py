@@ -7,7 +7,7 @@ from flask import request
 from layers import Layer
 from mapserver.tiles import query as mvt
 from mapserver.web.catalog import published
-from mapserver.web.db import db_cursor
+from mapserver.web.db import read_on
 from mapserver.web.errors import LayerNotFound
 
 
@@ -36,5 +36,4 @@ def version_of(sources: tuple[mvt.TileSource, ...]) -> str:
 
 def current_sources(layers: tuple[Layer, ...]) -> tuple[mvt.TileSource, ...]:
     """The published version of each layer, read now (for TileJSON and the map page)."""
-    with db_cursor() as cur:
-        return _published_sources(cur, layers)
+    return read_on(lambda cur: _published_sources(cur, layers))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from mapserver.web.db import PER_CALL, get_db
+from mapserver.web.db import PER_CALL, read_db
 
 log = logging.getLogger(__name__)
 MAX_SHAPES = 2048
@@ -58,6 +58,6 @@ def statement(key: Hashable, build: Callable[[], sql.Composable], plan: str = PE
     if found is None:
         if len(_compiled) >= MAX_SHAPES:
             _compiled.clear()
-        found = _compiled[(key, plan)] = Compiled.from_text(build().as_string(get_db()), plan)
+        found = _compiled[(key, plan)] = Compiled.from_text(build().as_string(read_db()), plan)
         log.debug("statement for %r: %s", key, found.text)
     return found
