@@ -3,8 +3,8 @@
 Threaded workers: a request spends most of its time waiting on PostgreSQL, so threads keep both cores
 busy, and they keep HTTP connections alive for app clients. The thread that answered a kept-alive
 connection serves that client's next request itself (mapserver.web.keepalive), so a process has as many
-threads as the clients it may be busy with at once; each uses at most one pooled database connection
-(POOL_MAX_CONNECTIONS, 8).
+threads as the clients it may be busy with at once; each uses at most one connection of each pool
+(POOL_MAX_CONNECTIONS, 8; the read pool too, with DATABASE_READ_URL).
 
 Metrics: every worker writes its counters into files of PROMETHEUS_MULTIPROC_DIR, which any worker's
 /metrics adds up. Unless the operator names that folder, each run gets its own under var/metrics/ (removed
