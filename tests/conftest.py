@@ -41,8 +41,9 @@ def wards_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def template_db(catalog, demo_files, wards_file):
-    """Migrated, wards, the demo layers and the demo timetable loaded; only ever cloned, so tests that write
-    cannot disturb each other."""
+    """Migrated, wards and the demo layers loaded; only ever cloned, so tests that write cannot disturb each
+    other. The demo timetable goes into the session database only (`db_url`): a third of the template's size,
+    it would be copied into every clone."""
     url = pg.server_url()
     name = pg.create_database(url, "mapserver_tmpl")
     conn = psycopg2.connect(pg.dsn_for(url, name))
@@ -52,10 +53,9 @@ def template_db(catalog, demo_files, wards_file):
         reports = {"wards": load_file(conn, catalog["wards"], wards_file, LoadOptions(area=wards_area(wards_file)))}
         reports |= {slug: load_file(conn, catalog[slug], demo_files[slug], LoadOptions(area=DEFAULTS["AREA_BBOX"]))
                     for slug in DEMO_SLUGS}
-        timetable = load_feed(conn, demo_files["health"].parent / FEED_FILE, LoadOptions(area=DEFAULTS["AREA_BBOX"]))
     finally:
         conn.close()
-    yield name, reports, timetable
+    yield name, reports
     pg.drop_database(url, name)
 
 
@@ -65,11 +65,6 @@ def demo_reports(template_db):
     return template_db[1]
 
 
-@pytest.fixture(scope="session")
-def demo_timetable_report(template_db):
-    return template_db[2]
-
-
 def _clone(template_db) -> tuple[str, str]:
     url = pg.server_url()
     name = pg.create_database(url, "mapserver_test", template=template_db[0])
@@ -77,9 +72,14 @@ def _clone(template_db) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def db_url(template_db):
-    """The database the session's server reads from (a clone of the template)."""
+def db_url(template_db, demo_files):
+    """The database the session's server reads from: a clone of the template, with the demo timetable."""
     name, dsn = _clone(template_db)
+    conn = psycopg2.connect(dsn)
+    try:
+        load_feed(conn, demo_files["health"].parent / FEED_FILE, LoadOptions(area=DEFAULTS["AREA_BBOX"]))
+    finally:
+        conn.close()
     yield dsn
     pg.drop_database(pg.server_url(), name)
 

@@ -84,7 +84,7 @@ def test_bad_rows_are_named_and_left_out(fresh_db_url, grid_feed, tmp_path):
     ({"stop_times": lambda f: f.assign(arrival_time="x", departure_time="x")}, "no trip"),
 ])
 def test_a_refused_feed_keeps_the_published_timetable(fresh_db_url, grid_feed, tmp_path, edits, words):
-    before = _published(fresh_db_url)
+    before = load(fresh_db_url, grid_feed).version
     with pytest.raises(LoadRefused) as refused:
         load(fresh_db_url, _edit(grid_feed, tmp_path / "refused.zip", **edits))
     assert words in str(refused.value) and refused.value.vi
@@ -106,7 +106,7 @@ def test_frequencies_become_trips(fresh_db_url, grid_feed):
 
 
 def test_transit_commands_load_list_and_roll_back(fresh_db_url, grid_feed):
-    before = _published(fresh_db_url)
+    before = load(fresh_db_url, grid_feed).version
     out = _run(fresh_db_url, "transit", "load", str(grid_feed), "--layers").stdout
     assert f"version {before + 1} published" in out
     assert "bus_stops <- grid.zip" in out and "transport <- grid.zip" in out
