@@ -146,15 +146,20 @@ def member_job(job_id: int) -> Job:
     return found
 
 
+def _no_store(body: dict):
+    """JSON that no cache keeps: a job's state and a layer's history change under the client."""
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/jobs/<int:job_id>")
 def job(job_id: int):
     found = member_job(job_id)
     body = found.to_dict()
     if found.has_rejected_csv:
         body["links"] = {"rejected_csv": url_for("agency_api.rejected_rows", job_id=job_id)}
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _no_store(body)
 
 
 def rejected_csv_response(job: Job) -> Response:
@@ -215,9 +220,7 @@ def versions(slug: str):
     _member(layer)
     with get_db().cursor() as cur:
         rows = queries.versions(cur, slug)
-    response = jsonify({"layer": slug, "versions": rows})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _no_store({"layer": slug, "versions": rows})
 
 
 @bp.get("/layers/<slug>/versions/<int:number>/features")
@@ -244,9 +247,7 @@ def transit_versions():
     _member(actions.timetable_owner())
     with get_db().cursor() as cur:
         rows = queries.network_versions(cur, NETWORK)
-    response = jsonify({"network": NETWORK, "versions": rows})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _no_store({"network": NETWORK, "versions": rows})
 
 
 @bp.post("/transit/versions/<int:number>/publish")

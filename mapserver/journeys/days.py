@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -46,6 +46,14 @@ class Day:
     by_stop: np.ndarray        # positions sorted by stop
     by_stop_start: np.ndarray  # where each stop's run starts in by_stop (for stops having positions)
     by_stop_stop: np.ndarray   # the stop of each run
+    # For raptor's cumulative minimum: a rank past every chain's trips, and per position a key that makes
+    # each chain's values smaller than all of the chains before it (so the minimum starts afresh per chain).
+    no_trip: int = field(init=False)
+    chain_key: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.no_trip = int(self.pos_count.max())
+        self.chain_key = (int(self.pos_chain.max()) - self.pos_chain) * ((self.no_trip + 1) * len(self.pos_stop))
 
     def departure(self, pos: int, rank: int) -> int:
         return int(self.keys[self.pos_off[pos] + rank] - pos * SPAN - KEY_OFFSET)

@@ -1,6 +1,6 @@
 """A search's labels read back into legs: walk, ride, walk between rides, ..., walk to the destination.
 
-Times stay in seconds after the service day's midnight until `itineraries.as_json` writes them in the
+Times stay in seconds after the service day's midnight until `itineraries.itinerary_json` writes them in the
 feed's time zone.
 """
 

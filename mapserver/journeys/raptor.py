@@ -63,16 +63,15 @@ def _ride(day: Day, board: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np
     and the position it was boarded at (INF, -1, -1 where none)."""
     n = len(day.pos_stop)
     can = (board[day.pos_stop] < INF) & (rank < day.pos_count) & ~day.pos_last
-    width = int(day.pos_count.max()) + 1
-    chain_key = (int(day.pos_chain.max()) - day.pos_chain) * (width * n)
-    value = chain_key + np.where(can, rank, width - 1) * n + np.arange(n)
+    chain_key, none = day.chain_key, day.no_trip
+    value = chain_key + np.where(can, rank, none) * n + np.arange(n)
     best = np.minimum.accumulate(value)
     before = np.empty_like(best)
     before[1:] = best[:-1]
-    before[day.pos_first] = chain_key[day.pos_first] + (width - 1) * n
+    before[day.pos_first] = chain_key[day.pos_first] + none * n
     local = before - chain_key
     ride_rank, board_pos = local // n, local % n
-    has = ride_rank < width - 1
+    has = ride_rank < none
     arrival = np.where(has, day.arrivals[day.pos_off + np.where(has, ride_rank, 0)], INF)
     return arrival, np.where(has, ride_rank, -1), np.where(has, board_pos, -1)
 
