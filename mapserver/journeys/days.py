@@ -52,8 +52,9 @@ class Day:
     chain_key: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.no_trip = int(self.pos_count.max())
-        self.chain_key = (int(self.pos_chain.max()) - self.pos_chain) * ((self.no_trip + 1) * len(self.pos_stop))
+        self.no_trip = int(self.pos_count.max(initial=0))
+        span = (self.no_trip + 1) * len(self.pos_stop)
+        self.chain_key = (int(self.pos_chain.max(initial=0)) - self.pos_chain) * span
 
     def departure(self, pos: int, rank: int) -> int:
         return int(self.keys[self.pos_off[pos] + rank] - pos * SPAN - KEY_OFFSET)
@@ -107,7 +108,13 @@ def _day_chains(network: Network, day: date):
             yield pattern.stops, pattern.trips[rows[chain]], shift[chain], arr[chain], dep[chain]
 
 
+def _flat(parts: list[np.ndarray], transpose: bool = False) -> np.ndarray:
+    """The parts laid end to end (each matrix position-major when `transpose`); empty on a day without trips."""
+    return np.concatenate([p.T.ravel() if transpose else p for p in parts]) if parts else np.empty(0, np.int64)
+
+
 def build_day(network: Network, day: date) -> Day:
+    """The day's table; a day on which no service runs gives a table without positions (nothing to ride)."""
     stops, trips, shifts, arrs, deps = [], [], [], [], []
     for chain in _day_chains(network, day):
         for bucket, value in zip((stops, trips, shifts, arrs, deps), chain, strict=True):
@@ -115,16 +122,15 @@ def build_day(network: Network, day: date) -> Day:
     lengths = np.array([len(s) for s in stops], dtype=np.int64)
     counts = np.array([len(t) for t in trips], dtype=np.int64)
     pos_chain = np.repeat(np.arange(len(stops)), lengths)
-    chain_start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    pos_index = np.arange(len(pos_chain)) - chain_start[pos_chain]
+    pos_index = np.arange(len(pos_chain)) - (np.cumsum(lengths) - lengths)[pos_chain]
     pos_count = counts[pos_chain]
-    pos_off = np.concatenate([[0], np.cumsum(pos_count)[:-1]])
+    pos_off = np.cumsum(pos_count) - pos_count
     positions = np.arange(len(pos_chain), dtype=np.int64)
-    keys = np.concatenate([d.T.ravel() for d in deps]) + KEY_OFFSET + np.repeat(positions, pos_count) * SPAN
-    pos_stop = np.concatenate(stops).astype(np.int64)
+    keys = _flat(deps, transpose=True) + KEY_OFFSET + np.repeat(positions, pos_count) * SPAN
+    pos_stop = _flat(stops).astype(np.int64)
     by_stop = np.argsort(pos_stop, kind="stable")
     run = np.flatnonzero(np.diff(pos_stop[by_stop], prepend=-1))
-    arrivals = np.concatenate([a.T.ravel() for a in arrs]).astype(np.int32)
+    arrivals = _flat(arrs, transpose=True).astype(np.int32)
     return Day(day, pos_stop, pos_chain, pos_index == 0, pos_index == lengths[pos_chain] - 1, pos_index, pos_off,
                pos_count, keys, arrivals, trips, shifts, by_stop, run, pos_stop[by_stop][run])
 

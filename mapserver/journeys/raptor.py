@@ -128,7 +128,7 @@ def search(day: Day, network: Network, depart: int, access: dict[int, int], acce
     targets = None if egress is None else (np.fromiter(egress, dtype=np.int64),
                                            np.fromiter(egress.values(), dtype=np.int64))
     bound = INF if horizon is None else horizon
-    for _ in range(max_rounds):
+    for _ in range(max_rounds if len(day.pos_stop) else 0):  # a day without trips has nothing to ride
         bound = _target_bound(ride_arrival, targets, bound)
         boarding = np.where(any_arrival < bound, any_arrival, INF)
         _first_trips(day, boarding, first_trip, boarding != boarded_at)

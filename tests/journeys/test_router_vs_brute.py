@@ -131,3 +131,21 @@ def test_overtaking_trips_are_kept_apart(journeys_db, grid_feed):
     pairs = [(int(t), int(s)) for ts, sh in zip(table.chain_trips, table.chain_shift, strict=True)
              for t, s in zip(ts, sh, strict=True)]
     assert len(pairs) == len(set(pairs))
+
+
+def test_a_day_on_which_no_service_runs_has_nothing_to_ride(journeys_db, grid_feed):
+    """A day inside the timetable's span may still have no service (a holiday removed from every calendar):
+    the day's table is empty and the planner offers only the walk, never an error."""
+    report = load(journeys_db, grid_feed, publish=False)
+    network = _network(journeys_db, report.version)
+    idle = date(2030, 1, 1)  # no service of the feed runs
+    assert not network.services_running(idle).any()
+    table = build_day(network, idle)
+    assert len(table.pos_stop) == 0 and table.chain_trips == []
+    origin = planner.Place(float(network.lon[0]), float(network.lat[0]))
+    near = planner.Place(float(network.lon[1]), float(network.lat[1]))
+    found = planner.journeys(network, table, origin, near, 8 * 3600, planner.Walking())
+    assert [[leg.mode for leg in it.legs] for it in found] == [["WALK"]]
+    far = planner.Place(float(network.lon[-1]), float(network.lat[-1]))
+    assert planner.soonest(network, table, origin, np.array([far.lon]), np.array([far.lat]), 8 * 3600,
+                           planner.Walking()) == []
