@@ -75,8 +75,9 @@ def _add_new_fields(cur, layer: Layer) -> None:
     The versions' data stays as loaded; readers can select every field of the definition, and
     the next load fills them.
     """
-    cur.execute("SELECT table_name FROM mapserver.layer_versions WHERE layer_slug = %s AND status <> 'dropped'",
-                (layer.slug,))
+    cur.execute("SELECT v.table_name FROM mapserver.layer_versions v JOIN pg_class c ON c.relname = v.table_name "
+                "AND c.relnamespace = 'layer_data'::regnamespace AND c.relkind = 'r' "
+                "WHERE v.layer_slug = %s AND v.status <> 'dropped'", (layer.slug,))
     for (table_name,) in cur.fetchall():
         cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'layer_data' "
                     "AND table_name = %s", (table_name,))

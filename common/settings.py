@@ -46,9 +46,17 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_METADATA_S": 300,
     "CACHE_FEATURES_S": 60,
     "CACHE_JOURNEYS_S": 30,  # journeys depend on the minute they are asked for
+    "CACHE_LIVE_S": 0,  # live layers: clients revalidate (their ETag names the layer's last event)
     # A layer version this process confirmed less than this long ago is read without re-checking the
     # catalog in the same statement; after a publish, answers follow within this time (mapserver/web/state.py).
     "VERSION_RECHECK_S": 1.0,
+    # Live layers (issue 18). The public base URL of the change-stream service (`mapserver live serve`), where
+    # `.../changes` streams are sent (307) when a proxy in front does not route them there itself; unset: the
+    # streams are on this origin. The stream service marks expired features every LIVE_SWEEP_S.
+    "LIVE_STREAM_URL": None,
+    "LIVE_SWEEP_S": 1.0,
+    "LIVE_MAX_BODY_BYTES": 5 * 1024 * 1024,  # one write (a FeatureCollection or a CAP message)
+    "LIVE_CHANGES_LIMIT_MAX": 1000,  # events per `?since=` answer
     # Write path.
     "KEEP_VERSIONS": 5,
     "ETL_CHUNK_ROWS": 25_000,  # peak memory stays flat from 200k rows up (50_000: +50 MB by 1M rows)

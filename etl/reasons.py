@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _TYPE_VI = {"integer": "số nguyên", "float": "số", "boolean": "đúng/sai", "date": "ngày", "text": "văn bản",
-            "text[]": "danh sách"}
+            "timestamp": "thời điểm", "text[]": "danh sách"}
 
 
 @dataclass(frozen=True)

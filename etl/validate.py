@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from layers import Field, Layer
 _MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 _SINGLE = {v: k for k, v in _MULTI.items()}
 _TO_MULTI = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons}
+VIETNAM = timezone(timedelta(hours=7), "ICT")
 _EPSILON = 1e-9  # degrees, ~0.1 mm
 _TYPE_ID = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}
 
@@ -68,8 +70,25 @@ def _coerce(values: pd.Series, fld: Field) -> tuple[pd.Series, pd.Series]:
         parsed = _parse_each(text, lambda s: truth.get(s.lower(), "?"))
         bad = parsed == "?"
         return parsed.where(~bad, None), bad
+    if fld.type == "timestamp":
+        return _instants(text)
     dates = pd.to_datetime(text, errors="coerce").dt.date
     return dates.astype(object).where(text.notna(), None), text.notna() & dates.isna()
+
+
+def _instants(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """ISO 8601 instants as UTC; one without an offset is Vietnam's time (UTC+7 all year), as a clerk means it."""
+    parsed = _parse_each(text, _instant)
+    bad = parsed == "?"
+    return parsed.where(~bad, None), bad
+
+
+def _instant(value: str):
+    try:
+        moment = datetime.fromisoformat(value.replace(" ", "T", 1) if len(value) > 10 else value)
+    except ValueError:
+        return "?"
+    return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)).astimezone(UTC)
 
 
 def _fix_geometries(geoms: np.ndarray, layer: Layer

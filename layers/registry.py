@@ -21,16 +21,19 @@ SQL_TYPES = {
     "float": "double precision",
     "boolean": "boolean",
     "date": "date",
+    "timestamp": "timestamptz",
     "text[]": "text[]",
 }
 GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 VISIBILITIES = {"public", "internal"}
-RESERVED_COLUMNS = {"gid", "fid", "geom", "geom_3857", "search_text"}
+RESERVED_COLUMNS = {"gid", "fid", "geom", "geom_3857", "search_text", "revision", "expired"}
+# A live layer's features are valid for a window: these two fields say when (etl/live/store.py).
+VALIDITY = ("valid_from", "valid_to")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 _LAYER_KEYS = {
     "slug", "sector", "agency", "visibility", "geometry", "id_field", "min_zoom", "max_zoom",
-    "title", "description", "fields", "style", "id_aliases",
+    "title", "description", "fields", "style", "id_aliases", "live",
 }
 _FIELD_KEYS = {"name", "type", "required", "filterable", "searchable", "values", "title", "aliases", "labels",
                "value_aliases"}
@@ -77,6 +80,7 @@ class Layer:
     min_zoom: int = 0
     max_zoom: int = 22
     id_aliases: tuple[str, ...] = ()
+    live: bool = False  # written feature by feature (OGC API - Features Part 4), not by whole versions
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -181,6 +185,9 @@ def parse_layer(data: dict, where: str) -> Layer:
     names = [f.name for f in fields]
     _require(len(names) == len(set(names)), where, "duplicate field names")
     _require(data.get("id_field", "id") not in names, where, "id_field must not also be a field")
+    live = bool(data.get("live", False))
+    _require(not live or all(any(f.name == v and f.type == "timestamp" for f in fields) for v in VALIDITY), where,
+             "a live layer needs the fields valid_from and valid_to of type timestamp")
     min_zoom, max_zoom = int(data.get("min_zoom", 0)), int(data.get("max_zoom", 22))
     _require(0 <= min_zoom <= max_zoom <= 22, where, "zoom range must satisfy 0 <= min_zoom <= max_zoom <= 22")
     return Layer(
@@ -197,6 +204,7 @@ def parse_layer(data: dict, where: str) -> Layer:
         min_zoom=min_zoom,
         max_zoom=max_zoom,
         id_aliases=_strings(data.get("id_aliases", []), f"{where} id_aliases"),
+        live=live,
     )
 
 

@@ -12,7 +12,7 @@ from layers import load_catalog
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; connecting to the database waits for the first request."""
-    from mapserver import agency, api, operations, tiles
+    from mapserver import agency, api, live, operations, tiles
     from mapserver.accounts import access
     from mapserver.coverage import page as coverage_page
     from mapserver.pages import routes as pages
@@ -36,4 +36,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(coverage_page.bp)
     agency.init_app(app)
+    live.init_app(app)
     return app

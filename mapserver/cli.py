@@ -11,6 +11,7 @@ from common.database import connection
 from common.migrations import MigrationError, apply_migrations, sync_catalog
 from etl import unfinished
 from etl.cli import demo_group, etl_group, layers_group, wards_group
+from etl.live.store import ensure_live_layers
 from etl.timetable.cli import transit_group
 from mapserver import create_app
 from mapserver.agency.cli import agencies_group, audit_command, demo_accounts, tokens_group, users_group
@@ -36,6 +37,7 @@ def db_migrate() -> None:
         with connection(current_app.config, application_name="mapserver-migrate") as conn:
             applied = apply_migrations(conn)
             sync_catalog(conn, current_app.extensions["mapserver.catalog"])
+            ensure_live_layers(conn, current_app.extensions["mapserver.catalog"])
             abandoned = unfinished.drop_abandoned(conn)
     except MigrationError as err:
         raise click.ClickException(str(err)) from err

@@ -11,6 +11,7 @@ from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl.admin_units import wards_area, write_wards_file
 from etl.demo.generate import FEED_FILE
+from etl.live.store import ensure_live_layers
 from etl.pipeline import LoadOptions, load_file
 from etl.timetable import load_feed
 from layers import load_catalog
@@ -50,6 +51,7 @@ def template_db(catalog, demo_files, wards_file):
     try:
         apply_migrations(conn)
         sync_catalog(conn, catalog)
+        ensure_live_layers(conn, catalog)
         reports = {"wards": load_file(conn, catalog["wards"], wards_file, LoadOptions(area=wards_area(wards_file)))}
         reports |= {slug: load_file(conn, catalog[slug], demo_files[slug], LoadOptions(area=DEFAULTS["AREA_BBOX"]))
                     for slug in DEMO_SLUGS}

@@ -26,7 +26,8 @@ from mapserver.web.errors import Forbidden, InvalidParameter, JobNotFound, NotAu
 bp = Blueprint("agency_api", __name__, url_prefix="/api")
 
 
-def _token_principal() -> Principal:
+def token_principal() -> Principal:
+    """The caller when it sent a bearer token: writes never ride on a browser session (that would need CSRF)."""
     principal = current_principal()
     return principal if principal.kind == "token" else ANONYMOUS
 
@@ -125,7 +126,7 @@ def _job_accepted(job_id: int) -> Response:
 @limit_writes
 def uploads(slug: str):
     layer = get_layer(slug)
-    return _job_accepted(actions.upload(_token_principal(), layer, request.files.get("file"), upload_options()))
+    return _job_accepted(actions.upload(token_principal(), layer, request.files.get("file"), upload_options()))
 
 
 def find_job(job_id: int) -> tuple[Job, Layer]:
@@ -200,7 +201,7 @@ def _version_argument() -> int:
 @limit_writes
 def publish(slug: str):
     layer = get_layer(slug)
-    principal = _token_principal()
+    principal = token_principal()
     actions.authorize_write(principal, "layer.publish", layer)
     outcome = actions.publish(principal, layer, _version_argument())
     return jsonify({"layer": slug, "published_version": outcome["version"], "previous": outcome["previous"]})
@@ -210,7 +211,7 @@ def publish(slug: str):
 @limit_writes
 def rollback(slug: str):
     layer = get_layer(slug)
-    outcome = actions.rollback(_token_principal(), layer)
+    outcome = actions.rollback(token_principal(), layer)
     return jsonify({"layer": slug, "published_version": outcome["version"]})
 
 
@@ -239,7 +240,7 @@ def version_features(slug: str, number: int):
 @bp.post("/transit/uploads")
 @limit_writes
 def transit_uploads():
-    return _job_accepted(actions.upload_timetable(_token_principal(), request.files.get("file"), timetable_options()))
+    return _job_accepted(actions.upload_timetable(token_principal(), request.files.get("file"), timetable_options()))
 
 
 @bp.get("/transit/versions")
@@ -253,12 +254,12 @@ def transit_versions():
 @bp.post("/transit/versions/<int:number>/publish")
 @limit_writes
 def transit_publish(number: int):
-    outcome = actions.publish_timetable(_token_principal(), number)
+    outcome = actions.publish_timetable(token_principal(), number)
     return jsonify({"network": NETWORK, "published_version": outcome["version"], "previous": outcome["previous"]})
 
 
 @bp.post("/transit/rollback")
 @limit_writes
 def transit_rollback():
-    outcome = actions.rollback_timetable(_token_principal())
+    outcome = actions.rollback_timetable(token_principal())
     return jsonify({"network": NETWORK, "published_version": outcome["version"]})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mapserver.api.declare import Setting, bad, choice, integer, names, number, numbers, text
+from datetime import UTC, datetime
+
+from mapserver.api.declare import Param, Setting, bad, choice, integer, names, number, numbers, text
 
 F = choice("f", "Response format: `json` (default) or `html` for people.", ("json", "html"), "json")
 LANG = choice("lang", "Language of titles, descriptions and errors: `vi` (default) or `en`.", ("vi", "en"))
@@ -27,6 +29,35 @@ def _lonlat(values: list[float]) -> tuple[float, float]:
     return lon, lat
 
 
+def _instant(raw: str) -> datetime | None:
+    """An RFC 3339 date-time (an offset or `Z` required: an instant, not a wall clock), or `..` (open)."""
+    if raw in ("..", ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise bad("datetime", f"{raw[:40]!r} is not an RFC 3339 date-time with an offset (2026-12-03T08:00:00Z)",
+                  f"{raw[:40]!r} không phải thời điểm RFC 3339 có múi giờ (2026-12-03T08:00:00Z)")
+    return moment.astimezone(UTC)
+
+
+def _interval(raw: str) -> tuple[datetime | None, datetime | None]:
+    """OGC `datetime`: an instant (start = end), or `start/end` with `..` for an open end."""
+    parts = raw.split("/")
+    if len(parts) > 2 or parts == ["..", ".."] or (len(parts) == 1 and parts[0] in ("..", "")):
+        raise bad("datetime", "must be an instant or an interval start/end (one end may be '..')",
+                  "phải là một thời điểm hoặc khoảng bắt đầu/kết thúc (một đầu có thể là '..')")
+    start, end = _instant(parts[0]), _instant(parts[-1])
+    if start and end and start > end:
+        raise bad("datetime", "the interval ends before it starts", "khoảng thời gian kết thúc trước khi bắt đầu")
+    return start, end
+
+
+DATETIME = Param("datetime", "Features valid at this instant or during this interval (RFC 3339, `start/end`, `..` "
+                 "for an open end), for live layers (default: now); other layers' features are timeless.",
+                 {"type": "string"}, _interval)
 BBOX = numbers("bbox", "Only features whose geometry meets this box: `west,south,east,north` in WGS84 degrees; "
                "west > east crosses the antimeridian.", 4, _bbox)
 LIMIT = integer("limit", "Features per page.", 1, Setting("PAGE_LIMIT_MAX"), default=Setting("PAGE_LIMIT_DEFAULT"))

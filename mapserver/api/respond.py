@@ -70,9 +70,10 @@ def _cache(response: Response, etag: str, max_age_key: str) -> Response:
 
 
 def answer(args: Args, state: Any, max_age_key: str, produce: Callable[[], str | bytes], media_type: str = JSON,
-           title: str = "") -> Response:
-    """Run `produce` (the one SQL statement, or a small document) only when the client's copy is stale."""
-    etag = make_etag(state, args)
+           title: str = "", etag: str | None = None) -> Response:
+    """Run `produce` (the one SQL statement, or a small document) only when the client's copy is stale.
+    `etag`: the answer's own tag (a live feature's revision) instead of one made from `state`."""
+    etag = etag or make_etag(state, args)
     held = _matching(etag)
     if held:
         return _cache(Response(status=304), held, max_age_key)

@@ -81,6 +81,16 @@ def crosses_antimeridian(box: tuple[float, float, float, float] | None) -> bool:
     return box is not None and box[0] > box[2]
 
 
+def valid_during(has_start: bool, has_end: bool) -> list[sql.Composable]:
+    """A live feature's window meets [valid_start, valid_end] (an instant when both are equal; None: open)."""
+    conditions = []
+    if has_end:
+        conditions.append(sql.SQL("(t.valid_from IS NULL OR t.valid_from <= %(valid_end)s)"))
+    if has_start:
+        conditions.append(sql.SQL("(t.valid_to IS NULL OR t.valid_to > %(valid_start)s)"))
+    return conditions
+
+
 def within(radius: sql.Composable, prefix: str = "") -> sql.Composable:
     """Geodesic radius test served by the `(geom::geography)` GiST index."""
     return sql.SQL("ST_DWithin(t.geom::geography, {}::geography, {})").format(point(prefix), radius)

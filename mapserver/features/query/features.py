@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from psycopg2 import sql
@@ -23,23 +24,31 @@ class ItemsQuery:
     filters: dict[str, Any] = field(default_factory=dict)
     properties: tuple[str, ...] = ()
     sortby: tuple[tuple[str, bool], ...] = ()
+    # Live layers: the features valid in (start, end) (None: open), read from `table` (every feature) instead
+    # of the published view of those valid now; and counted, since their count changes with every write.
+    valid: tuple[datetime | None, datetime | None] | None = None
+    table: str | None = None
+    live: bool = False
 
     def shape(self) -> tuple:
         """What decides the SQL text (never the values)."""
         box = None if self.bbox is None else c.crosses_antimeridian(self.bbox)
-        return tuple(self.filters), box, self.properties, self.sortby
+        valid = None if self.valid is None else tuple(v is None for v in self.valid)
+        return tuple(self.filters), box, self.properties, self.sortby, valid, self.table, self.live
 
 
 def _conditions(layer: Layer, query: ItemsQuery) -> list[sql.Composable]:
     conditions = c.equality(layer, query.filters)
     if query.bbox:
         conditions.append(c.bbox(c.crosses_antimeridian(query.bbox)))
+    if query.valid is not None:
+        conditions += c.valid_during(*(v is not None for v in query.valid))
     return conditions
 
 
-def _matched(table: str, conditions: list[sql.Composable]) -> sql.Composable:
-    """The catalog's feature count when nothing filters: no count(*) over a whole layer."""
-    if not conditions:
+def _matched(table: str, conditions: list[sql.Composable], live: bool) -> sql.Composable:
+    """The catalog's feature count when nothing filters: no count(*) over a whole layer (a live one excepted)."""
+    if not conditions and not live:
         return sql.SQL("SELECT %(feature_count)s::bigint AS n")
     return sql.SQL("SELECT count(*) AS n FROM {} {}").format(c.table(table), c.where(conditions))
 
@@ -56,13 +65,15 @@ def items_statement(layer: Layer, table: str, query: ItemsQuery) -> sql.Composab
         "THEN %(links)s::jsonb || %(next)s::jsonb ELSE %(links)s::jsonb END, "
         "'features', coalesce((SELECT json_agg(feature) FROM page), '[]'::json))::text FROM matched"
     ).format(feature=c.feature(layer, query.properties), table=c.table(table), where=c.where(conditions),
-             order=c.order_by(query.sortby), matched=_matched(table, conditions))
+             order=c.order_by(query.sortby), matched=_matched(table, conditions, query.live))
 
 
 def items_params(published: Published, query: ItemsQuery, links: list[dict], next_link: dict) -> dict[str, Any]:
     params = c.filter_params(query.filters)
     if query.bbox:
         params.update(c.bbox_params(query.bbox))
+    if query.valid is not None:
+        params.update(valid_start=query.valid[0], valid_end=query.valid[1])
     params.update(limit=query.limit, offset=query.offset, feature_count=published.feature_count,
                   links=json.dumps(links), next=json.dumps([next_link]))
     return params
@@ -96,7 +107,7 @@ def _box_share(box: tuple[float, float, float, float], extent: tuple[float, floa
 
 def items_json(layer: Layer, published: Published, query: ItemsQuery, links: list[dict], next_link: dict) -> bytes:
     return fetch_guarded(("items", published.table_name, query.shape()),
-                         lambda: items_statement(layer, published.table_name, query),
+                         lambda: items_statement(layer, query.table or published.table_name, query),
                          items_params(published, query, links, next_link), [published], items_plan(published, query))
 
 

@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import request
 
+from etl.live.store import live_table
 from layers import Layer
 from mapserver.accounts.access import get_readable_layer, readable_layers
 from mapserver.api import bp
 from mapserver.api.declare import route
-from mapserver.api.params import BBOX, COMMON, LIMIT, OFFSET, PROPERTIES, SORTBY
+from mapserver.api.params import BBOX, COMMON, DATETIME, LIMIT, OFFSET, PROPERTIES, SORTBY
 from mapserver.api.respond import (
     GEOJSON,
     HTML,
@@ -27,6 +28,7 @@ from mapserver.api.respond import (
 )
 from mapserver.features.filters import json_schema, openapi_params, parse_filters, parse_properties, parse_sortby
 from mapserver.features.query.features import ItemsQuery, item_json, items_json
+from mapserver.live import reading as live
 from mapserver.web.catalog import Published
 from mapserver.web.errors import FeatureNotFound
 from mapserver.web.state import published_now
@@ -155,19 +157,27 @@ def _page_links(layer: Layer, query: ItemsQuery) -> tuple[list[dict], dict]:
 
 
 @route(bp, "/collections/{collectionId}/items", summary="Features of a collection", params=(
-    *COMMON, BBOX, LIMIT, OFFSET, PROPERTIES, SORTBY), path_params=COLLECTION_ID, media_type=GEOJSON,
+    *COMMON, BBOX, DATETIME, LIMIT, OFFSET, PROPERTIES, SORTBY), path_params=COLLECTION_ID, media_type=GEOJSON,
     filters="Equality filters on the layer's filterable properties (see its queryables), e.g. `kind=vaccination`.",
     per_layer_params=openapi_params,
     description="A page of features as GeoJSON (RFC 7946, WGS84 lon/lat); follow `next` links to the end.")
 def items(args, collectionId: str):
     layer = get_readable_layer(collectionId)
+    valid = args.datetime if layer.live else None  # other layers' features are timeless: valid at any time
     query = ItemsQuery(limit=args.limit, offset=args.offset, bbox=args.bbox,
                        filters=parse_filters(layer, args.extra), properties=parse_properties(layer, args.properties),
-                       sortby=parse_sortby(layer, args.sortby))
+                       sortby=parse_sortby(layer, args.sortby), valid=valid,
+                       table=live_table(layer) if valid else None, live=layer.live)
     published = published_layer(layer)
     links, next_link = _page_links(layer, query)
-    return answer(args, published.version, "CACHE_FEATURES_S",
-                  lambda: items_json(layer, published, query, links, next_link), GEOJSON, layer.title_in(lang()))
+    state = (published.version, live.head(layer)) if layer.live else published.version
+    return answer(args, state, _max_age(layer), lambda: items_json(layer, published, query, links, next_link),
+                  GEOJSON, layer.title_in(lang()))
+
+
+def _max_age(layer: Layer) -> str:
+    """Live layers' answers are revalidated on every use: they change with each write and as time passes."""
+    return "CACHE_LIVE_S" if layer.live else "CACHE_FEATURES_S"
 
 
 @route(bp, "/collections/{collectionId}/items/{featureId}", summary="One feature", params=COMMON,
@@ -188,4 +198,8 @@ def item(args, collectionId: str, featureId: str):
             raise FeatureNotFound()
         return text
 
-    return answer(args, published.version, "CACHE_FEATURES_S", produce, GEOJSON, layer.title_in(lang()))
+    revision = live.revision(layer, featureId) if layer.live else None
+    if layer.live and revision is None:
+        raise FeatureNotFound()
+    return answer(args, published.version, _max_age(layer), produce, GEOJSON, layer.title_in(lang()),
+                  etag=None if revision is None else str(revision))

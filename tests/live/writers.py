@@ -1,0 +1,54 @@
+"""Who writes live layers in the tests, and the alerts they write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg2
+
+from mapserver.accounts import tokens
+
+
+@dataclass(frozen=True)
+class Writers:
+    """Clear tokens: the civil defence command's system, the power company's, a health editor, an admin."""
+
+    alerts: str
+    outages: str
+    health: str
+    viewer: str
+    admin: str
+
+
+def make_writers(db_url: str) -> Writers:
+    conn = psycopg2.connect(db_url)
+    with conn, conn.cursor() as cur:
+        def token(name: str, role: str, agency: str | None) -> str:
+            return tokens.create(cur, name=name, role=role, agency=agency, days=30, created_by="test")[0]
+
+        made = Writers(token("pctt-sync", "editor", "phong-chong-thien-tai"), token("evn-sync", "editor", "dien-luc"),
+                       token("health-sync", "editor", "so-y-te"), token("pctt-read", "viewer", "phong-chong-thien-tai"),
+                       token("city-admin", "admin", None))
+    conn.close()
+    return made
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def alert(fid: str | None = None, *, lon: float = 106.70, lat: float = 10.78, hours: float = 6,
+          starts: float = -1, **props) -> dict:
+    """A flood warning: a small square around (lon, lat), valid from `starts` to `hours` hours from now."""
+    now = datetime.now(UTC)
+    d = 0.005
+    feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
+        [lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]]},
+        "properties": {"kind": "flood", "severity": "severe", "headline": "Ngập sâu đường Nguyễn Hữu Cảnh",
+                       "headline_en": "Deep flooding on Nguyen Huu Canh street",
+                       "instruction": "Không đi qua khu vực ngập.", "valid_from": iso(now + timedelta(hours=starts)),
+                       "valid_to": iso(now + timedelta(hours=hours)), "source": "Ban Chỉ huy PCTT TP.HCM", **props}}
+    if fid is not None:
+        feature["id"] = fid
+    return feature
