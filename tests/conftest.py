@@ -19,6 +19,9 @@ from mapserver import create_app
 from tests import pg
 from tests.serving import serving
 
+# Fixtures of the live layers' writers, for tests/live/ and the map page's alert tests alike.
+pytest_plugins = ["tests.live.writers"]
+
 DEMO_SLUGS = ("health", "education", "transport", "bus_stops")
 
 

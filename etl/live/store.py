@@ -66,7 +66,9 @@ def _create(cur, layer: Layer) -> None:
     pkey, id_key = sql.Identifier(f"{name}_pkey"), sql.Identifier(f"{name}_id_key")
     cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}, "
                         "ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(table, pkey, pkey, id_key, id_key))
-    cur.execute(sql.SQL("CREATE INDEX ON {} (valid_to) WHERE NOT expired").format(table))
+    cur.execute(sql.SQL("CREATE INDEX ON {} (valid_to) WHERE NOT expired").format(table))  # the sweep
+    cur.execute(sql.SQL("CREATE INDEX ON {} (valid_from)").format(table))  # validity_state
+    cur.execute(sql.SQL("CREATE INDEX ON {} (valid_to)").format(table))
     cur.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO mapserver_app").format(table))
 
 
@@ -95,3 +97,17 @@ def feature_json(layer: Layer, alias: str = "t") -> sql.Composable:
     a = sql.Identifier(alias)
     return sql.SQL("jsonb_build_object('type', 'Feature', 'id', {a}.id, 'geometry', ST_AsGeoJSON({a}.geom, 7)::jsonb, "
                    "'properties', jsonb_build_object({pairs}))").format(a=a, pairs=pairs)
+
+
+def validity_state(cur, layer: Layer) -> tuple[int, str | None, str | None]:
+    """What "valid now" depends on: the last event, and the last start and end that have passed.
+
+    A feature starts or ends being valid as time passes, with no write; the answers' ETags name these, so a
+    client's copy turns stale the moment the view's content does (two index probes, no sweep needed)."""
+    table = table_ident(live_table(layer))
+    cur.execute(sql.SQL(
+        "SELECT coalesce(l.live_event, 0), (SELECT max(valid_from)::text FROM {t} WHERE valid_from <= now()), "
+        "(SELECT max(valid_to)::text FROM {t} WHERE valid_to <= now()) FROM mapserver.layers l WHERE l.slug = %s"
+    ).format(t=table), (layer.slug,))
+    event, started, ended = cur.fetchone()
+    return int(event), started, ended

@@ -6,6 +6,7 @@ lookup), and a feature's ETag is its revision, the one If-Match must give back t
 
 from __future__ import annotations
 
+from etl.live.store import validity_state
 from etl.live.writes import revision_of
 from layers import Layer
 from mapserver.web.db import read_on
@@ -19,6 +20,11 @@ def layer_head(cur, slug: str) -> int:
 
 def head(layer: Layer) -> int:
     return read_on(lambda cur: layer_head(cur, layer.slug))
+
+
+def state(layer: Layer) -> tuple[int, str | None, str | None]:
+    """The input of a live layer's answers' ETags (etl.live.store.validity_state)."""
+    return read_on(lambda cur: validity_state(cur, layer))
 
 
 def revision(layer: Layer, feature_id: str) -> int | None:

@@ -59,7 +59,7 @@ def _page_layers(lang: str) -> list[dict]:
             continue
         shown.append({
             "slug": layer.slug, "title": layer.title[lang], "color": layer.style.get("color", "#555"),
-            "tiles": tile_url_template(layer.slug, str(source.version)),
+            "tiles": tile_url_template(layer.slug, None if layer.live else str(source.version)),
             "minzoom": layer.min_zoom, "legend": _legend(layer, lang),
             "on": layer.slug not in current_app.config["MAP_LAYERS_OFF"],
         })

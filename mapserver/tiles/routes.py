@@ -7,6 +7,7 @@ immutable table, so browsers and CDNs keep it forever; the unversioned URL is ca
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from mapserver.accounts.access import get_readable_layer
 from mapserver.api import bp as api_bp
 from mapserver.api.declare import route
 from mapserver.api.params import LANG
+from mapserver.live import reading as live
 from mapserver.tiles import query as mvt
 from mapserver.tiles.sources import current_sources, spec_of, tile_url_template, version_of
 from mapserver.web.catalog import catalog
@@ -42,6 +44,7 @@ class TileKey:
     z: int
     x: int
     y: int
+    live: tuple = ()  # the state of its live layers (mapserver.live.reading): they change without a version
 
     @property
     def slugs(self) -> str:
@@ -53,7 +56,8 @@ class TileKey:
 
     @property
     def etag(self) -> str:
-        return f"{self.slugs}/v{self.version}/{self.z}/{self.x}/{self.y}"
+        tag = f"{self.slugs}/v{self.version}/{self.z}/{self.x}/{self.y}"
+        return f"{tag}/{hashlib.sha256(repr(self.live).encode()).hexdigest()[:16]}" if self.live else tag
 
     def params(self) -> dict:
         return {"layers": self.slugs, "version": self.version, "z": self.z, "x": self.x, "y": self.y}
@@ -114,7 +118,7 @@ def _kept_sources(cur, key: TileKey) -> tuple[mvt.TileSource, ...]:
 def _render(cur, key: TileKey, resolve: Resolve) -> bytes:
     """The tile from the cache (one indexed lookup), or cut and cached in one statement; on a hot standby,
     which has no tile cache (see mvt.has_tile_cache), cut each time."""
-    cached = mvt.has_tile_cache(cur)
+    cached = not key.live and mvt.has_tile_cache(cur)  # a live layer's tile changes without a new version
     if cached:
         tile = mvt.cached_tile(cur, key.params())
         if tile is not None:
@@ -152,8 +156,10 @@ def _respond(key: TileKey, cache_control: str, resolve: Resolve) -> Response:
 def tile(_args, spec: str, z: str, x: str, y: str) -> Response:
     layers, (zi, xi, yi) = _layers(spec), _xyz(z, x, y)
     sources = current_sources(layers)
-    key = TileKey(layers, tuple(s.version for s in sources), zi, xi, yi)
-    return _respond(key, f"public, max-age={int(current_app.config['TILE_MAX_AGE_S'])}", lambda _cur: sources)
+    state = tuple(live.state(layer) for layer in layers if layer.live)
+    key = TileKey(layers, tuple(s.version for s in sources), zi, xi, yi, state)
+    cache_control = "no-cache" if state else f"public, max-age={int(current_app.config['TILE_MAX_AGE_S'])}"
+    return _respond(key, cache_control, lambda _cur: sources)
 
 
 @route(api_bp, "/tiles/{spec}/v{token}/{z}/{x}/{y}.mvt", summary="Vector tile of given versions (immutable)",
@@ -161,6 +167,8 @@ def tile(_args, spec: str, z: str, x: str, y: str) -> Response:
        media_type=MVT_TYPE, description="As the TileJSON hands it out; cached for a year.")
 def versioned_tile(_args, spec: str, token: str, z: str, x: str, y: str) -> Response:
     layers, (zi, xi, yi) = _layers(spec), _xyz(z, x, y)
+    if any(layer.live for layer in layers):  # no version names a live layer's features: as the plain URL
+        return tile(_args, spec, z, x, y)
     key = TileKey(layers, _versions(layers, token), zi, xi, yi)
     return _respond(key, IMMUTABLE, lambda cur: _kept_sources(cur, key))
 

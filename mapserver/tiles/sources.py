@@ -21,16 +21,20 @@ def _published_sources(cur, layers: tuple[Layer, ...]) -> tuple[mvt.TileSource, 
     return tuple(sources)
 
 
-def tile_url_template(spec: str, version: str) -> str:
-    """The versioned XYZ template of a layer spec, as TileJSON and the map page hand it out."""
-    return f"{request.url_root.rstrip('/')}/api/tiles/{spec}/v{version}/{{z}}/{{x}}/{{y}}.mvt"
+def tile_url_template(spec: str, version: str | None) -> str:
+    """The versioned XYZ template of a layer spec, as TileJSON and the map page hand it out; the plain one
+    (`version` None) for a spec with a live layer, whose tiles change without a new version."""
+    where = f"{spec}/v{version}" if version else spec
+    return f"{request.url_root.rstrip('/')}/api/tiles/{where}/{{z}}/{{x}}/{{y}}.mvt"
 
 
 def spec_of(sources: tuple[mvt.TileSource, ...]) -> str:
     return ",".join(s.layer.slug for s in sources)
 
 
-def version_of(sources: tuple[mvt.TileSource, ...]) -> str:
+def version_of(sources: tuple[mvt.TileSource, ...]) -> str | None:
+    if any(s.layer.live for s in sources):
+        return None
     return "-".join(str(s.version) for s in sources)
 
 

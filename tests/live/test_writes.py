@@ -9,34 +9,10 @@ import psycopg2
 import pytest
 import requests
 
-from mapserver import create_app
-from tests.agency.conftest import app_config, audit_rows, bearer
-from tests.live.writers import alert, make_writers
-from tests.serving import serving
+from tests.agency.conftest import audit_rows, bearer
+from tests.live.writers import alert
 
 ITEMS = "/api/collections/alerts/items"
-
-
-@pytest.fixture(scope="module")
-def live_db(template_db):
-    from tests import pg
-    from tests.conftest import _clone
-
-    name, dsn = _clone(template_db)
-    yield dsn, make_writers(dsn)
-    pg.drop_database(pg.server_url(), name)
-
-
-@pytest.fixture(scope="module")
-def live_server(live_db, tmp_path_factory):
-    app = create_app(app_config(live_db[0], tmp_path_factory.mktemp("uploads")))
-    with serving(app) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def writers(live_db):
-    return live_db[1]
 
 
 def post(base: str, token: str, body: dict, **headers) -> requests.Response:

@@ -1,4 +1,4 @@
-"""Who writes live layers in the tests, and the alerts they write."""
+"""Who writes live layers in the tests, the alerts they write, and a private database and server for them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg2
+import pytest
 
+from mapserver import create_app
 from mapserver.accounts import tokens
+from tests import pg
+from tests.agency.conftest import app_config
+from tests.conftest import _clone
+from tests.serving import serving
 
 
 @dataclass(frozen=True)
@@ -52,3 +58,23 @@ def alert(fid: str | None = None, *, lon: float = 106.70, lat: float = 10.78, ho
     if fid is not None:
         feature["id"] = fid
     return feature
+
+
+@pytest.fixture(scope="module")
+def live_db(template_db):
+
+    name, dsn = _clone(template_db)
+    yield dsn, make_writers(dsn)
+    pg.drop_database(pg.server_url(), name)
+
+
+@pytest.fixture(scope="module")
+def live_server(live_db, tmp_path_factory):
+    app = create_app(app_config(live_db[0], tmp_path_factory.mktemp("uploads")))
+    with serving(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def writers(live_db):
+    return live_db[1]

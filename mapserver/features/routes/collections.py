@@ -170,7 +170,7 @@ def items(args, collectionId: str):
                        table=live_table(layer) if valid else None, live=layer.live)
     published = published_layer(layer)
     links, next_link = _page_links(layer, query)
-    state = (published.version, live.head(layer)) if layer.live else published.version
+    state = (published.version, live.state(layer)) if layer.live else published.version
     return answer(args, state, _max_age(layer), lambda: items_json(layer, published, query, links, next_link),
                   GEOJSON, layer.title_in(lang()))
 
