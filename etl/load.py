@@ -87,13 +87,13 @@ def _array_literal(values) -> str | None:
 def _arrow_column(values: pd.Series, fld: Field) -> pa.Array:
     if fld.type == "text[]":
         return pa.array(values.map(_array_literal).to_numpy(), type=pa.string(), from_pandas=True)
-    if fld.type in ("boolean", "date"):
+    if fld.type in ("boolean", "date", "timestamp"):
         values = values.to_numpy(dtype=object)
     return pa.array(values, type=_ARROW_TYPES[fld.type], from_pandas=True)
 
 
 _ARROW_TYPES = {"text": pa.string(), "integer": pa.int64(), "float": pa.float64(), "boolean": pa.bool_(),
-                "date": pa.date32(), "text[]": pa.string()}
+                "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"), "text[]": pa.string()}
 # Arrow's CSV writer (C++) quotes every string and leaves nulls unquoted, which COPY reads as NULL.
 _CSV = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from psycopg2 import sql
 
 from etl.errors import LoadRefused
+from etl.live.merge import merge
+from etl.live.store import LIVE_VERSION
 from etl.load import table_ident
+from layers import Layer, load_catalog
 
 
 def _drop_layer_table(cur, slug: str, version: int) -> None:
@@ -86,8 +89,18 @@ def _switch(cur, history: History, slug: str, version: int, previous: int | None
                           "VALUES (%s, %s, %s, %s, %s)"), (slug, version, previous, action, actor))
 
 
+def _live(slug: str, history: History) -> Layer | None:
+    layer = load_catalog().get(slug) if history is LAYERS else None
+    return layer if layer is not None and layer.live else None
+
+
 def publish(conn, slug: str, version: int, *, actor: str, history: History = LAYERS) -> int | None:
-    """Make `version` the one readers see (publishing it again clears a rollback); returns the one it replaced."""
+    """Make `version` the one readers see (publishing it again clears a rollback); returns the one it replaced.
+    A live layer's version is merged into its features instead (etl.live.merge): it keeps its one view."""
+    live = _live(slug, history)
+    if live is not None:
+        merge(conn, live, version, actor=actor)
+        return LIVE_VERSION
     with conn, conn.cursor() as cur:
         previous = _lock(cur, history, slug)
         _switch(cur, history, slug, version, previous, actor, "publish")
@@ -106,6 +119,9 @@ def rollback_target(cur, slug: str, current: int | None, history: History = LAYE
 
 def rollback(conn, slug: str, *, actor: str, history: History = LAYERS) -> int:
     """Mark the published version rolled back and publish the one live before it; returns that one."""
+    if _live(slug, history) is not None:
+        raise LoadRefused(f"layer {slug!r} is live: it changes feature by feature and has no versions to go back to",
+                          f"lớp {slug!r} cập nhật theo từng đối tượng, không có phiên bản để quay lại")
     with conn, conn.cursor() as cur:
         current = _lock(cur, history, slug)
         target = rollback_target(cur, slug, current, history)

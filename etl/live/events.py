@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg2.extras
 
-CHANNEL = "mapserver_live"
+CHANNEL = "mapserver_live"  # NOTIFY payload: the layer's slug
 LOCK_KEY = 7_311_005  # pg_advisory_xact_lock: one live write (or sweep) adds events at a time
 KINDS = ("create", "update", "delete", "expire")
 
@@ -45,14 +45,19 @@ def lock_events(cur) -> None:
 def add_event(cur, slug: str, feature_id: str, kind: str, revision: int | None,
               feature: dict[str, Any] | None) -> int:
     """One event, announced at commit; the layer's `live_event` (its answers' ETag state) follows it."""
-    cur.execute(
-        "WITH e AS (INSERT INTO mapserver.live_events (layer_slug, feature_id, kind, revision, feature) "
-        "VALUES (%s, %s, %s, %s, %s) RETURNING id, layer_slug) "
-        "UPDATE mapserver.layers l SET live_event = e.id FROM e WHERE l.slug = e.layer_slug RETURNING e.id",
-        (slug, feature_id, kind, revision, psycopg2.extras.Json(feature) if feature is not None else None))
+    cur.execute("INSERT INTO mapserver.live_events (layer_slug, feature_id, kind, revision, feature) "
+                "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (slug, feature_id, kind, revision, psycopg2.extras.Json(feature) if feature is not None else None))
     event_id = int(cur.fetchone()[0])
-    cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{slug} {event_id}"))
+    announce(cur, slug, event_id)
     return event_id
+
+
+def announce(cur, slug: str, last_event: int) -> None:
+    """The layer's answers now name `last_event`; followers wake at commit. The payload is the slug alone:
+    PostgreSQL folds equal notifications of one transaction into one, so a bulk write wakes them once."""
+    cur.execute("UPDATE mapserver.layers SET live_event = %s WHERE slug = %s", (last_event, slug))
+    cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, slug))
 
 
 _COLUMNS = "id, layer_slug, feature_id, kind, revision, at, feature"
