@@ -260,6 +260,7 @@ def demo_load(outdir: Path, force: bool) -> None:
     published."""
     from etl.demo import generate_demo_city
     from etl.demo.generate import FEED_FILE
+    from etl.demo.live import load_demo_live
 
     files = {slug: outdir / name for slug, name in DEMO_FILES.items()}
     stamp, fingerprint = outdir / ".generator", _generator_fingerprint()
@@ -277,6 +278,8 @@ def demo_load(outdir: Path, force: bool) -> None:
                 continue
             run_load(conn, catalog_layer(slug), path, cli_options())
         load_demo_timetable(conn, outdir / FEED_FILE, force)
+        for written in load_demo_live(conn, _catalog(), tuple(_settings()["AREA_BBOX"])):
+            click.echo(f"{written}: valid for the next 24 hours")
 
 
 def load_demo_timetable(conn, feed: Path, force: bool) -> None:

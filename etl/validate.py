@@ -51,6 +51,8 @@ def _parse_each(text: pd.Series, parse) -> pd.Series:
 
 def _coerce(values: pd.Series, fld: Field) -> tuple[pd.Series, pd.Series]:
     """Typed values and a mask of rows whose non-empty value could not be converted."""
+    if fld.type == "text[]" and values.map(lambda v: isinstance(v, list)).any():
+        return _lists(values)
     text = _text(values)
     if fld.type == "text":
         return text, pd.Series(False, index=values.index)
@@ -74,6 +76,17 @@ def _coerce(values: pd.Series, fld: Field) -> tuple[pd.Series, pd.Series]:
         return _instants(text)
     dates = pd.to_datetime(text, errors="coerce").dt.date
     return dates.astype(object).where(text.notna(), None), text.notna() & dates.isna()
+
+
+def _lists(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Lists given as lists (a JSON write): kept whole, their items as text; commas inside an item stay."""
+    def clean(value):
+        items = value if isinstance(value, list) else [value]
+        kept = [unicodedata.normalize("NFC", str(v)).strip() for v in items if v is not None and str(v).strip()]
+        return kept or None
+
+    bad = values.map(lambda v: isinstance(v, list) and any(isinstance(i, dict | list) for i in v))
+    return values.map(lambda v: None if v is None else clean(v)).where(~bad, None), bad
 
 
 def _instants(text: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -16,6 +16,7 @@ from etl.timetable.cli import transit_group
 from mapserver import create_app
 from mapserver.agency.cli import agencies_group, audit_command, demo_accounts, tokens_group, users_group
 from mapserver.jobs.cli import worker_command
+from mapserver.live.cli import live_group
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -57,3 +58,4 @@ cli.add_command(worker_command)
 demo_group.add_command(demo_accounts)
 cli.add_command(wards_group)
 cli.add_command(transit_group)
+cli.add_command(live_group)

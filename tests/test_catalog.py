@@ -1,4 +1,5 @@
-"""The layer catalog: the built-in layers (four sectors and the wards), and definitions that must be refused."""
+"""The layer catalog: the built-in layers (four sectors, the wards, two live layers), and definitions that must
+be refused."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from layers import CatalogError, load_catalog
 from layers.registry import parse_layer
 
 
-def test_builtin_layers_are_the_four_sectors_and_the_wards(catalog):
-    assert set(catalog) == {"health", "education", "transport", "bus_stops", "wards"}
-    for layer in catalog.values():
+def test_builtin_layers_are_the_four_sectors_the_wards_and_two_live_ones(catalog):
+    assert set(catalog) == {"health", "education", "transport", "bus_stops", "wards", "alerts", "outages"}
+    assert {slug for slug, layer in catalog.items() if layer.live} == {"alerts", "outages"}
+    for layer in (layer for layer in catalog.values() if not layer.live):
         assert layer.title["vi"] and layer.title["en"] and layer.title["vi"] != layer.title["en"]
         assert layer.required, f"{layer.slug} has no required field"
         assert any(f.searchable for f in layer.fields)
@@ -18,6 +20,19 @@ def test_builtin_layers_are_the_four_sectors_and_the_wards(catalog):
         assert {f.name for f in layer.fields} >= {"name", "kind"}
         kinds = layer.field("kind").values
         assert set(layer.style["kinds"]) == set(kinds), f"{layer.slug}: every kind needs a legend entry"
+
+
+def test_live_layers_say_when_each_feature_is_valid(catalog):
+    for slug in ("alerts", "outages"):
+        layer = catalog[slug]
+        assert layer.field("valid_from").sql_type == layer.field("valid_to").sql_type == "timestamptz"
+        assert layer.field("kind").filterable and set(layer.style["kinds"]) == set(layer.field("kind").values)
+    assert catalog["alerts"].field("severity").values == ("extreme", "severe", "moderate", "minor")
+
+
+def test_a_live_layer_without_validity_is_refused():
+    with pytest.raises(CatalogError, match="valid_from and valid_to"):
+        parse_layer(_minimal(live=True), "parks.toml")
 
 
 def test_health_is_points_transport_is_lines_and_points(catalog):

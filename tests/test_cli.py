@@ -61,7 +61,7 @@ def test_a_refused_load_exits_non_zero_and_says_why_in_both_languages(fresh_db_u
 
 def test_an_unknown_layer_is_a_usage_error_listing_the_known_ones(fresh_db_url, demo_files):
     result = _run(fresh_db_url, "etl", "load", str(demo_files["health"]), "--layer", "parks", check=False)
-    assert result.returncode == 2 and "bus_stops, education, health, transport" in result.stderr
+    assert result.returncode == 2 and "alerts, bus_stops, education, health, outages, transport" in result.stderr
 
 
 def test_dry_run_validates_without_loading(fresh_db_url, demo_files):

@@ -38,12 +38,10 @@ class InvalidFeatures(ValueError):
         self.problems = problems
 
 
-def _text(value: Any) -> str | None:
-    """A JSON value as the text a file's cell would hold (lists are written `a; b`, as a clerk would)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+def _text(value: Any) -> str | list | None:
+    """A JSON value as the text a file's cell would hold."""
+    if value is None or isinstance(value, str | list):
+        return value  # a list stays one (etl.validate keeps its items whole)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

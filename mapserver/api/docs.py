@@ -13,6 +13,7 @@ from mapserver.api import bp
 from mapserver.api.declare import ROUTES, Route, route
 from mapserver.api.params import COMMON
 from mapserver.api.respond import HTML, OPENAPI, answer, dumps, lang
+from mapserver.live import openapi as live_openapi
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 COMPONENTS = {"schemas": {"Error": {
@@ -65,6 +66,8 @@ def openapi_document() -> dict[str, Any]:
             for layer in readable_layers():
                 paths["/api" + r.path.replace("{collectionId}", layer.slug)] = {"get": _operation(r, layer)}
     paths.update(agency_openapi.PATHS)
+    for path, operations in live_openapi.PATHS.items():
+        paths.setdefault(path, {}).update(operations)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Sector data map server API", "version": "1.0.0",

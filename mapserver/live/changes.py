@@ -20,8 +20,8 @@ from mapserver.web.errors import InvalidParameter, LayerNotFound
 bp = Blueprint("live_changes", __name__, url_prefix="/api")
 
 
-def _live(collection_id: str) -> Layer:
-    layer = get_readable_layer(collection_id)
+def _live(slug: str) -> Layer:
+    layer = get_readable_layer(slug)
     if not layer.live:
         raise LayerNotFound("This layer has no change feed: it changes by whole versions.",
                             "Lớp này không có luồng thay đổi: lớp thay đổi theo cả phiên bản.")
@@ -49,9 +49,9 @@ def _stream_elsewhere() -> Response:
     return redirect(base.rstrip("/") + request.full_path.rstrip("?"), code=307)
 
 
-@bp.get("/collections/<collection_id>/changes")
-def changes(collection_id: str):
-    layer = _live(collection_id)
+@bp.get("/collections/<collectionId>/changes")
+def changes(collectionId: str):
+    layer = _live(collectionId)
     if _wants_stream():
         return _stream_elsewhere()
     maximum = int(current_app.config["LIVE_CHANGES_LIMIT_MAX"])
@@ -62,7 +62,7 @@ def changes(collection_id: str):
         since = _count("since", 0, 2**63 - 1)
         found = read_on(lambda cur: events_after(cur, since, limit + 1, layer.slug))
         last = found[min(len(found), limit) - 1].id if found else since
-    links = [{"href": url_for("live_changes.changes", collection_id=layer.slug, since=last, _external=True),
+    links = [{"href": url_for("live_changes.changes", collectionId=layer.slug, since=last, _external=True),
               "rel": "next" if len(found) > limit else "poll", "type": "application/json"}]
     response = jsonify({"events": [e.as_json() for e in found[:limit]], "last": str(last), "links": links})
     response.headers["Cache-Control"] = "no-cache"

@@ -34,6 +34,12 @@ class NotLive(ApiError):
     headers = {"Allow": "GET, HEAD"}
 
 
+class NoCap(ApiError):
+    status, code = 404, "NotFound"
+    en = "This layer takes no CAP alerts (only the alerts layer does)."
+    vi = "Lớp này không nhận bản tin CAP (chỉ lớp cảnh báo nhận)."
+
+
 class UnsupportedBody(ApiError):
     status, code = 415, "UnsupportedMediaType"
 

@@ -19,7 +19,7 @@ from layers import Layer
 from mapserver.accounts.auth import Principal
 from mapserver.agency import actions, client_addr
 from mapserver.agency.api import token_principal
-from mapserver.live import errors
+from mapserver.live import alerting, cap, errors
 from mapserver.web.catalog import get_layer
 from mapserver.web.db import get_db
 from mapserver.web.errors import ApiError, InvalidParameter
@@ -52,8 +52,8 @@ def expected_revision() -> int | None:
     return numbers[0]
 
 
-def _writable(collection_id: str, action: str) -> tuple[Layer, Principal]:
-    layer = get_layer(collection_id)
+def _writable(slug: str, action: str) -> tuple[Layer, Principal]:
+    layer = get_layer(slug)
     principal = token_principal()
     actions.authorize_write(principal, action, layer)
     if not layer.live:
@@ -147,9 +147,9 @@ def _idempotency_key(data: bytes) -> writes.IdempotencyKey | None:
     return writes.IdempotencyKey.of(key, data)
 
 
-@bp.post("/collections/<collection_id>/items")
-def create_items(collection_id: str):
-    layer, principal = _writable(collection_id, "feature.create")
+@bp.post("/collections/<collectionId>/items")
+def create_items(collectionId: str):
+    layer, principal = _writable(collectionId, "feature.create")
 
     def write() -> Response:
         data = _body(JSON_TYPES)
@@ -161,40 +161,62 @@ def create_items(collection_id: str):
     return audited(principal, "feature.create", layer, layer.slug, write)
 
 
-@bp.put("/collections/<collection_id>/items/<feature_id>")
-def replace_item(collection_id: str, feature_id: str):
-    layer, principal = _writable(collection_id, "feature.replace")
+@bp.put("/collections/<collectionId>/items/<featureId>")
+def replace_item(collectionId: str, featureId: str):
+    layer, principal = _writable(collectionId, "feature.replace")
 
     def write() -> Response:
         expected = expected_revision()
         feature = _json(_body(JSON_TYPES))
-        written = writes.replace(get_db(), layer, feature_id, feature, expected, _actor(principal), _area())
+        written = writes.replace(get_db(), layer, featureId, feature, expected, _actor(principal), _area())
         return _feature_response(layer, written, 200)
 
-    return audited(principal, "feature.replace", layer, f"{layer.slug}/{feature_id}", write)
+    return audited(principal, "feature.replace", layer, f"{layer.slug}/{featureId}", write)
 
 
-@bp.patch("/collections/<collection_id>/items/<feature_id>")
-def update_item(collection_id: str, feature_id: str):
-    layer, principal = _writable(collection_id, "feature.update")
+@bp.patch("/collections/<collectionId>/items/<featureId>")
+def update_item(collectionId: str, featureId: str):
+    layer, principal = _writable(collectionId, "feature.update")
 
     def write() -> Response:
         expected = expected_revision()
         patch = _json(_body(MERGE_PATCH_TYPES))
         if not isinstance(patch, dict):
             raise InvalidParameter("A merge patch must be a JSON object.", "Bản vá phải là một đối tượng JSON.")
-        written = writes.update(get_db(), layer, feature_id, patch, expected, _actor(principal), _area())
+        written = writes.update(get_db(), layer, featureId, patch, expected, _actor(principal), _area())
         return _feature_response(layer, written, 200)
 
-    return audited(principal, "feature.update", layer, f"{layer.slug}/{feature_id}", write)
+    return audited(principal, "feature.update", layer, f"{layer.slug}/{featureId}", write)
 
 
-@bp.delete("/collections/<collection_id>/items/<feature_id>")
-def delete_item(collection_id: str, feature_id: str):
-    layer, principal = _writable(collection_id, "feature.delete")
+@bp.delete("/collections/<collectionId>/items/<featureId>")
+def delete_item(collectionId: str, featureId: str):
+    layer, principal = _writable(collectionId, "feature.delete")
 
     def write() -> Response:
-        writes.delete(get_db(), layer, feature_id, expected_revision(), _actor(principal))
+        writes.delete(get_db(), layer, featureId, expected_revision(), _actor(principal))
         return Response(status=204)
 
-    return audited(principal, "feature.delete", layer, f"{layer.slug}/{feature_id}", write)
+    return audited(principal, "feature.delete", layer, f"{layer.slug}/{featureId}", write)
+
+
+CAP_TYPES = ("application/cap+xml", "application/xml", "text/xml")
+
+
+@bp.post("/collections/<collectionId>/cap")
+def cap_alert(collectionId: str):
+    layer, principal = _writable(collectionId, "feature.cap")
+    if layer.field("cap_messages") is None:
+        raise actions.refuse(principal, "feature.cap", layer, errors.NoCap())
+
+    def write() -> Response:
+        try:
+            message = cap.parse_cap(_body(CAP_TYPES), int(current_app.config["LIVE_MAX_BODY_BYTES"]))
+            written, status = alerting.apply(get_db(), layer, message, _actor(principal), _area())
+        except cap.CapTooLarge as err:
+            raise errors.BodyTooLarge(err.en, err.vi) from None
+        except cap.CapError as err:
+            raise InvalidParameter(err.en, err.vi) from None
+        return _feature_response(layer, written, status)
+
+    return audited(principal, "feature.cap", layer, layer.slug, write)

@@ -78,3 +78,28 @@ def live_server(live_db, tmp_path_factory):
 @pytest.fixture(scope="module")
 def writers(live_db):
     return live_db[1]
+
+
+def cap_message(identifier: str, *, msg_type: str = "Alert", references: str = "", headline: str = "Cảnh báo lũ",
+                sent: datetime | None = None, hours: float = 6) -> bytes:
+    """A CAP 1.2 flood warning of the civil defence command for a 2 km circle in District 1."""
+    sent = sent or datetime.now(UTC).replace(microsecond=0)
+    refs = f"<references>{references}</references>" if references else ""
+    info = "" if msg_type == "Cancel" else f"""
+  <info><language>vi-VN</language><category>Met</category><event>Lũ</event><urgency>Immediate</urgency>
+    <severity>Severe</severity><certainty>Likely</certainty><expires>{iso(sent + timedelta(hours=hours))}</expires>
+    <senderName>Ban Chỉ huy PCTT TP.HCM</senderName><headline>{headline}</headline>
+    <instruction>Di chuyển lên chỗ cao.</instruction>
+    <area><areaDesc>Quận 1</areaDesc><circle>10.776,106.700 2</circle></area></info>
+  <info><language>en-US</language><category>Met</category><event>Flood</event><urgency>Immediate</urgency>
+    <severity>Severe</severity><certainty>Likely</certainty><headline>Flood warning</headline>
+    <area><areaDesc>District 1</areaDesc><circle>10.776,106.700 2</circle></area></info>"""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>{identifier}</identifier>
+  <sender>pctt@tphcm.gov.vn</sender><sent>{iso(sent)}</sent><status>Actual</status><msgType>{msg_type}</msgType>
+  <scope>Public</scope>{refs}{info}
+</alert>""".encode()
+
+
+def cap_reference(identifier: str, sent: datetime) -> str:
+    return f"pctt@tphcm.gov.vn,{identifier},{iso(sent)}"

@@ -14,6 +14,11 @@ from layers import load_catalog
 DEMO = tuple(sorted(slug for slug, layer in load_catalog().items() if layer.visibility == "public"))
 
 
+def loaded(demo_reports, slug: str) -> int:
+    """The demo's rows of a layer; the live layers start empty."""
+    return demo_reports[slug].rows_loaded if slug in demo_reports else 0
+
+
 @pytest.fixture(scope="module")
 def ogrinfo():
     path = shutil.which("ogrinfo")
@@ -32,7 +37,7 @@ def test_gdal_reads_every_feature_of_each_collection(server, ogrinfo, demo_repor
     out = subprocess.run([ogrinfo, "-ro", "-al", "-q", f"OAPIF:{server}/api", slug], capture_output=True,
                          text=True, timeout=300, check=True).stdout
     ids = re.findall(r"^\s+id \(String\) = (.+)$", out, re.M)
-    assert len(ids) == len(set(ids)) == demo_reports[slug].rows_loaded
+    assert len(ids) == len(set(ids)) == loaded(demo_reports, slug)
 
 
 def test_owslib_lists_and_reads_every_public_collection(server, demo_reports):
@@ -42,7 +47,7 @@ def test_owslib_lists_and_reads_every_public_collection(server, demo_reports):
     for slug in DEMO:
         assert api.collection(slug)["id"] == slug
         page = api.collection_items(slug, limit=10000)
-        assert page["numberMatched"] == len(page["features"]) == demo_reports[slug].rows_loaded
-        first = page["features"][0]
-        assert api.collection_item(slug, first["id"])["id"] == first["id"]
+        assert page["numberMatched"] == len(page["features"]) == loaded(demo_reports, slug)
+        for first in page["features"][:1]:
+            assert api.collection_item(slug, first["id"])["id"] == first["id"]
     assert "kind" in api.collection_queryables("health")["properties"]
