@@ -18,6 +18,9 @@ from etl.load import table_ident
 from layers import Layer
 
 SESSIONS = 2
+# Each session's sort and GIN build memory (the server's default is 64MB): at 1M points and 512MB the trigram
+# index built ~18 % faster and the GiST ones ~35 %; two sessions hold twice this, for the seconds of the build.
+MAINTENANCE_WORK_MEM = "256MB"
 # Relative build times at 1M points (btree 0.5 s, GiST 1.6 s, geography GiST 5 s, trigram GIN 9.4 s).
 _TRIGRAM, _GEOGRAPHY, _GIST, _LIST_GIN, _BTREE = 18, 10, 3, 3, 1
 
@@ -58,6 +61,7 @@ def share_out(weighted: list[tuple[int, sql.Composable]], sessions: int = SESSIO
 
 def _run(conn, stmts: list[sql.Composable]) -> None:
     with conn.cursor() as cur:
+        cur.execute("SET LOCAL maintenance_work_mem = %s", (MAINTENANCE_WORK_MEM,))
         for stmt in stmts:
             cur.execute(stmt)
     conn.commit()

@@ -94,7 +94,8 @@ def _arrow_column(values: pd.Series, fld: Field) -> pa.Array:
 
 _ARROW_TYPES = {"text": pa.string(), "integer": pa.int64(), "float": pa.float64(), "boolean": pa.bool_(),
                 "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"), "text[]": pa.string()}
-# Arrow's CSV writer (C++) quotes every string and leaves nulls unquoted, which COPY reads as NULL.
+# Arrow's CSV writer (C++) quotes strings where needed and leaves nulls empty, which COPY reads as NULL;
+# it writes a timestamp as "2025-05-01 03:04:05.000000Z", which timestamptz reads as UTC.
 _CSV = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
@@ -113,22 +114,27 @@ def ewkb_hex(geoms: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(len(geoms), pa.py_buffer(offsets), pa.py_buffer(_HEX[raw].tobytes()))
 
 
-def copy_rows(cur, layer: Layer, table_name: str, frame: pd.DataFrame, first_row: int) -> int:
-    """COPY one validated frame (id, fields, geom) of a chunk starting at `first_row` in CSV; returns the rows."""
-    if frame.empty:
-        return 0
+def arrow_rows(layer: Layer, frame: pd.DataFrame, first_row: int) -> pa.Table:
+    """One validated frame (id, fields, geom) of a chunk starting at `first_row`, as the columns COPY reads."""
     columns = {"gid": pa.array(frame.index.to_numpy() + first_row, type=pa.int64()),
                "id": pa.array(frame["id"], type=pa.string(), from_pandas=True)}
     for fld in layer.fields:
         columns[fld.name] = _arrow_column(frame[fld.name], fld)
     columns["geom"] = ewkb_hex(frame["geom"].to_numpy())
+    return pa.table(columns)
+
+
+def copy_rows(cur, table_name: str, rows: pa.Table) -> int:
+    """COPY rows (`arrow_rows`) in CSV; returns how many."""
+    if rows.num_rows == 0:
+        return 0
     buf = io.BytesIO()
-    pacsv.write_csv(pa.table(columns), buf, _CSV)
+    pacsv.write_csv(rows, buf, _CSV)
     buf.seek(0)
-    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in rows.column_names)
     cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
         table_ident(table_name), names).as_string(cur), buf, size=1 << 20)
-    return len(frame)
+    return rows.num_rows
 
 
 class ParallelCopy:
@@ -139,8 +145,8 @@ class ParallelCopy:
     be committed for the second session to see it. Use as a context manager; `finish` commits.
     """
 
-    def __init__(self, sessions: list, layer: Layer, table_name: str):
-        self._layer, self._table_name = layer, table_name
+    def __init__(self, sessions: list, table_name: str):
+        self._table_name = table_name
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         for conn in sessions:
             self._free.put(conn)
@@ -157,11 +163,11 @@ class ParallelCopy:
             future.cancel()
         self._pool.shutdown(wait=True)
 
-    def put(self, frame: pd.DataFrame, first_row: int) -> None:
-        """Queue a chunk; waits while every session is busy, so memory holds a chunk per session."""
+    def put(self, rows: pa.Table) -> None:
+        """Queue a chunk (`arrow_rows`); waits while every session is busy, so memory holds a chunk per session."""
         if len(self._pending) == len(self._sessions):
             self._rows += self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._copy, frame, first_row))
+        self._pending.append(self._pool.submit(self._copy, rows))
 
     def finish(self) -> int:
         """Wait for every chunk, commit every session; returns the rows copied."""
@@ -171,11 +177,11 @@ class ParallelCopy:
             conn.commit()
         return self._rows
 
-    def _copy(self, frame: pd.DataFrame, first_row: int) -> int:
+    def _copy(self, rows: pa.Table) -> int:
         conn = self._free.get()
         try:
             with conn.cursor() as cur:
-                return copy_rows(cur, self._layer, self._table_name, frame, first_row)
+                return copy_rows(cur, self._table_name, rows)
         finally:
             self._free.put(conn)
 

@@ -26,6 +26,9 @@ CSV_Y_NAMES = ("lat", "latitude", "y", "vi_do", "vido", "vd", "stop_lat", "y_coo
 COORDINATE_NAMES = (*CSV_X_NAMES, *CSV_Y_NAMES)  # read as coordinates, never as a field
 MULTI_LAYER_DRIVERS = ("KML", "LIBKML")  # one layer per <Folder>: the file is read as a whole
 _TABLE = {"AUTODETECT_TYPE": "NO"}  # every column as text, coordinates included (etl.coordinates reads them)
+# GeoPackage's Arrow reader reads ahead on worker threads: ~25 MB more at peak for no speed on a load, whose
+# other cores are busy validating and copying.
+_GDAL_CONFIG = {"OGR_GPKG_NUM_THREADS": "1"}
 
 
 @dataclass
@@ -132,6 +135,7 @@ def open_source(path: Path, *, layer: str | None = None, batch_rows: int = 25_00
 
 def _all_batches(path: Path, layers: list[str | None], fields: list[str], batch_rows: int, options: dict,
                  xy: tuple[str, str] | None):
+    pyogrio.set_gdal_config_options(_GDAL_CONFIG)
     first = 1
     for name in layers:
         arrow = pyogrio.raw.open_arrow(path, layer=name, batch_size=batch_rows, use_pyarrow=True, **options)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 ROLES = ("admin", "editor", "viewer")
 _hasher = PasswordHasher()
-# Verified when the user does not exist, so a missing account takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the user does not exist, so a missing account takes as long as a wrong password. Made on
+    first use: hashing costs argon2's 64 MiB, which every process importing this (the ETL's commands too) kept."""
+    return _hasher.hash("not a password")
 
 
 class AccountError(ValueError):
@@ -96,7 +102,7 @@ def authenticate(cur, username: str, password: str, *, max_failures: int, lock_m
                 "WHERE u.username = %s FOR UPDATE OF u", (username,))
     row = cur.fetchone()
     if row is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return LoginResult(None, "unknown")
     user, password_hash, locked = User(*row[:5]), row[5], row[6]
     if locked:
