@@ -53,7 +53,9 @@ class LoadOptions:
     max_bytes: int | None = None  # refuse larger uploads (MAX_UPLOAD_BYTES)
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     near_duplicate_metres: float = 5.0
-    on_progress: Callable[[int, int], None] | None = None  # (rows read, rows in the file) after each chunk
+    # (work done, work in all) after each chunk: reading the file is the first third, writing the rows in space
+    # order the second, indexing the last (counted in rows of the file: etl.pipeline._progress)
+    on_progress: Callable[[int, int], None] | None = None
     normalise_addresses: bool = True
     ward_distance_factor: float = 3.0
     fields: dict[str, str | None] = field(default_factory=dict)  # layer field -> the file's column (etl.matching)
@@ -182,11 +184,15 @@ def _copy_and_index(conn, layer: Layer, path: Path, options: LoadOptions, report
         with load.sibling(conn) as other:
             copying = time.monotonic()
             with load.ParallelCopy([conn, other], layer.version_table(version)) as copy:
+                written = 0
                 for rows in order.sorted(options.chunk_rows):
                     copy.put(rows)
+                    written += len(rows)
+                    _progress(options, report.rows_read + written, report.rows_read)
                 report.rows_loaded = copy.finish()
             copying = time.monotonic() - copying
             _index_and_record(conn, other, layer, path, options, report, version)
+            _progress(options, 3 * report.rows_read, report.rows_read)
     except BaseException:
         conn.rollback()
         _drop_unfinished(conn, layer)
@@ -258,8 +264,13 @@ def _stream(batches, total: int | None, layer: Layer, plan: matching.Plan, text_
                     order.add(load.arrow_rows(layer, frame, batch.first_row).append_column(space_order.KEY, keys))
             report.rows_loaded += len(frame)
             bar.update(len(batch.attributes))
-            if options.on_progress:
-                options.on_progress(report.rows_read, total or 0)
+            _progress(options, report.rows_read, total)
+
+
+def _progress(options: LoadOptions, done: int, rows: int | None) -> None:
+    """Progress in thirds of the work (see LoadOptions.on_progress): read, written, indexed."""
+    if options.on_progress:
+        options.on_progress(done, 3 * (rows or 0))
 
 
 def _plan(layer: Layer, columns: list[str], options: LoadOptions, report: LoadReport, source: str) -> matching.Plan:
