@@ -3,7 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 8000
+STREAM_PORT ?= $(shell echo $$(($(PORT) + 1)))
 WORKERS ?= 2
+# pytest-xdist processes of `make test`, each with its own template and databases (0: one process).
+TEST_WORKERS ?= 2
 VENV := .venv
 PY := $(VENV)/bin/python
 MS := $(VENV)/bin/mapserver
@@ -60,15 +63,19 @@ db: deps install
 	@$(DB_START)
 	@$(DB_ENV) $(MS) db migrate
 
-# The upload worker runs beside gunicorn in its own session (so Ctrl-C reaches it only through the
-# trap: SIGTERM lets a running load finish). The login cookie is not Secure here: plain HTTP on loopback.
+# The upload worker and the change-stream service (`mapserver live serve`, on PORT+1: gunicorn sends
+# streams there, LIVE_STREAM_URL) run beside gunicorn, each in its own session (so Ctrl-C reaches them only
+# through the trap: SIGTERM lets a running load finish and closes the streams). The login cookie is not
+# Secure here: plain HTTP on loopback.
 run: db
 	@$(DB_ENV) $(MS) demo load
 	@$(DB_ENV) $(MS) demo accounts
-	@echo "serving the map on http://127.0.0.1:$(PORT), agencies on /agency/  (Ctrl-C to stop; make stop stops PostGIS)"
+	@echo "serving the map on http://127.0.0.1:$(PORT), agencies on /agency/, change streams on :$(STREAM_PORT)  (Ctrl-C to stop; make stop stops PostGIS)"
 	@export MAPSERVER_SESSION_COOKIE_SECURE=$${MAPSERVER_SESSION_COOKIE_SECURE:-false}; \
+	export MAPSERVER_LIVE_STREAM_URL=$${MAPSERVER_LIVE_STREAM_URL:-http://127.0.0.1:$(STREAM_PORT)}; \
 	$(DB_ENV) setsid $(MS) worker & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(DB_ENV) setsid $(PY) -m mapserver.live.stream --bind 127.0.0.1:$(STREAM_PORT) & stream=$$!; \
+	trap 'kill -TERM $$worker $$stream 2>/dev/null; wait $$worker $$stream 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(DB_ENV) WORKERS=$(WORKERS) $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --access-logfile - \
 		'mapserver:create_app()'
 
@@ -78,7 +85,7 @@ stop:
 test: DEPS_FLAGS := --with-browser --with-nginx
 test: deps install
 	@$(DB_START)
-	@$(DB_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	@$(DB_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: DEPS_FLAGS := --with-bench
 bench: db

@@ -188,35 +188,40 @@ def create(conn, layer: Layer, features: list[dict], actor: Actor, area: Area, *
            key: IdempotencyKey | None = None) -> tuple[list[Written], bool]:
     """New features, all or none; (written, replayed): a retried POST with its key gets the first answer."""
     ids = _ids_of(features)
+    frame = validated(layer, features, ids, area, prefix)  # before the lock: checks cost more than the write
     with conn, conn.cursor() as cur:
         events.lock_events(cur)
         if key is not None and (earlier := _replayed(cur, actor, layer, key)) is not None:
             return earlier, True
-        frame = validated(layer, features, ids, area, prefix)
         written = [_create_one(cur, layer, frame, i, actor) for i in range(len(frame))]
         if key is not None:
             _remember(cur, actor, layer, key, written)
     return written, False
 
 
-def _checked(cur, layer: Layer, fid: str, expected: int) -> tuple[dict, int]:
+def _checked(cur, layer: Layer, fid: str, expected: int | None) -> tuple[dict, int]:
+    """The feature and its revision, if that is `expected` (None: any, as `If-Match: *` asks)."""
     found = _current(cur, layer, fid)
     if found is None:
         raise _missing(fid)
-    if found[1] != expected:
+    if expected is not None and found[1] != expected:
         raise _stale(found[1])
     return found
 
 
-def _rewrite(conn, layer: Layer, fid: str, expected: int, actor: Actor, area: Area, action: str, make) -> Written:
+def _rewrite(conn, layer: Layer, fid: str, expected: int | None, actor: Actor, area: Area, action: str,
+             make) -> Written:
+    """Check the new feature against the revision the caller read, outside the lock (the checks cost more than
+    the write); under the lock, write it only if that revision is still the current one."""
+    with conn, conn.cursor() as cur:
+        old, current = _checked(cur, layer, fid, expected)
+    feature = make(old)
+    if isinstance(feature, dict) and feature.get("id") not in (None, fid):
+        raise InvalidFeatures([Problem("feature.id", "cannot change a feature's id", "không thể đổi mã của đối tượng")])
+    frame = validated(layer, [feature], [fid], area)
     with conn, conn.cursor() as cur:
         events.lock_events(cur)
-        old, _ = _checked(cur, layer, fid, expected)
-        feature = make(old)
-        if isinstance(feature, dict) and feature.get("id") not in (None, fid):
-            raise InvalidFeatures([Problem("feature.id", "cannot change a feature's id",
-                                           "không thể đổi mã của đối tượng")])
-        frame = validated(layer, [feature], [fid], area)
+        old, _ = _checked(cur, layer, fid, current)  # what `make` saw, or someone wrote in between: 412
         revision = _next_revision(cur)
         new = _update(cur, layer, _row_values(layer, frame, 0), revision)
         _revise(cur, layer, fid, action, actor, old, new, revision)
@@ -225,7 +230,7 @@ def _rewrite(conn, layer: Layer, fid: str, expected: int, actor: Actor, area: Ar
     return written
 
 
-def replace(conn, layer: Layer, fid: str, feature: dict, expected: int, actor: Actor, area: Area) -> Written:
+def replace(conn, layer: Layer, fid: str, feature: dict, expected: int | None, actor: Actor, area: Area) -> Written:
     """PUT: the whole feature anew, if the caller read the current revision."""
     return _rewrite(conn, layer, fid, expected, actor, area, "replace", lambda _old: feature)
 
@@ -243,12 +248,12 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return merged
 
 
-def update(conn, layer: Layer, fid: str, patch: dict, expected: int, actor: Actor, area: Area) -> Written:
+def update(conn, layer: Layer, fid: str, patch: dict, expected: int | None, actor: Actor, area: Area) -> Written:
     """PATCH: the current feature with the merge patch applied, checked whole like a new one."""
     return _rewrite(conn, layer, fid, expected, actor, area, "update", lambda old: merge_patch(old, patch))
 
 
-def delete(conn, layer: Layer, fid: str, expected: int, actor: Actor) -> Written:
+def delete(conn, layer: Layer, fid: str, expected: int | None, actor: Actor) -> Written:
     with conn, conn.cursor() as cur:
         events.lock_events(cur)
         old, _ = _checked(cur, layer, fid, expected)

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from common.database import connection
 from etl.live.sweep import sweep
+from mapserver.live.stream.cli import serve_command
 
 
 @click.group("live")
@@ -23,3 +24,6 @@ def sweep_command() -> None:
     with connection(current_app.config, application_name="mapserver-live-sweep") as conn:
         added = sweep(conn, current_app.extensions["mapserver.catalog"])
     click.echo(f"expired: {added} feature(s)")
+
+
+live_group.add_command(serve_command)

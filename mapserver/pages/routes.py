@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, render_template, send_from_d
 
 from layers import Layer
 from mapserver.accounts.access import readable_layers
+from mapserver.live.reading import head
 from mapserver.pages.text import TEXT
 from mapserver.tiles.sources import current_sources, tile_url_template
 from mapserver.web.catalog import catalog
@@ -25,6 +26,8 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 API_BASE = "/api"  # where the page finds /nearest, /search and /tiles
 NEAREST_LAYER, NEAREST_KIND = "health", "vaccination"
+ALERTS_LAYER = "alerts"  # drawn and kept live by static/app/alerts.js, not as tiles
+CITY_TIMEZONE = "Asia/Ho_Chi_Minh"  # the zone the alerts' end times are shown in, whatever the phone's
 VENDOR_MAX_AGE = 365 * 24 * 3600  # URLs carry the asset version, so a year is safe
 APP_MAX_AGE = 24 * 3600
 
@@ -53,6 +56,8 @@ def _page_layers(lang: str) -> list[dict]:
     """The public layers with published data, each with its versioned tile URL and legend."""
     shown = []
     for layer in readable_layers():
+        if layer.slug == ALERTS_LAYER:
+            continue
         try:
             (source,) = current_sources((layer,))
         except LayerNotFound:  # nothing published yet
@@ -64,6 +69,24 @@ def _page_layers(lang: str) -> list[dict]:
             "on": layer.slug not in current_app.config["MAP_LAYERS_OFF"],
         })
     return shown
+
+
+def _alerts(lang: str) -> dict | None:
+    """Where alerts.js follows the alerts and the words of their severities; None when this citizen has none.
+
+    `since` is the layer's last event now: the stream resumes from it, so no change made while the page loads
+    is missed (the page is cached a minute at most, so at most a minute of events is replayed)."""
+    layer = next((lyr for lyr in readable_layers() if lyr.slug == ALERTS_LAYER and lyr.live), None)
+    if layer is None:
+        return None
+    changes = url_for("live_changes.changes", collectionId=layer.slug)
+    stream_base = current_app.config.get("LIVE_STREAM_URL")
+    severity = layer.field("severity")
+    return {
+        "items": url_for("api.items", collectionId=layer.slug), "poll": changes,
+        "stream": stream_base.rstrip("/") + changes if stream_base else changes, "since": str(head(layer)),
+        "severity": {code: severity.label(code, lang) for code in severity.values}, "timezone": CITY_TIMEZONE,
+    }
 
 
 @bp.get("/")
@@ -78,6 +101,7 @@ def map_page() -> Response:
         "layers": _page_layers(lang),
         "nearest": {"layer": NEAREST_LAYER, "kind": NEAREST_KIND, "kinds": _legend(nearest_layer, lang)},
         "icons": asset("app/icons.svg"),
+        "alerts": _alerts(lang),
     }
     html = render_template("map.html", lang=lang, t=TEXT[lang], config=config, asset=asset,
                            other_lang="vi" if lang == "en" else "en")

@@ -208,6 +208,7 @@
   function placeYou(latlng) {
     if (you) map.removeLayer(you);
     you = L.circleMarker(latlng, { pane: "highlight", radius: 9, color: "#fff", weight: 3, fillColor: "#1a73e8", fillOpacity: 1 }).addTo(map);
+    map.fire("citizenlocated", { latlng: latlng }); // the alerts near the citizen follow (alerts.js)
     return latlng;
   }
 
