@@ -31,21 +31,29 @@ def _keys(table_name: str) -> tuple[sql.Identifier, sql.Identifier]:
 
 def statements(layer: Layer, table_name: str) -> list[tuple[int, sql.Composable]]:
     """(weight, CREATE INDEX) for the keys, the geometry (radius searches use the geography one), search
-    and every filterable field. Tiles use gist (geom) too: geom_3857 needs none (see mapserver.tiles.query)."""
+    and every filterable field. Tiles use gist (geom) too: geom_3857 needs none (see mapserver.tiles.query).
+
+    Every index is named here: two sessions building at once would each pick PostgreSQL's default name
+    (`<table>_geom_idx` for both geometry indexes) without seeing the other's, and one would fail."""
     table = table_ident(table_name)
     pkey, id_key = _keys(table_name)
+
+    def name(suffix: str) -> sql.Identifier:
+        return sql.Identifier(f"{table_name}_{suffix}")
+
     built = [
         (_BTREE, sql.SQL("CREATE UNIQUE INDEX {} ON {} (gid)").format(pkey, table)),
         (_BTREE, sql.SQL("CREATE UNIQUE INDEX {} ON {} (id)").format(id_key, table)),
-        (_GIST, sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(table)),
-        (_GEOGRAPHY, sql.SQL("CREATE INDEX ON {} USING gist ((geom::geography))").format(table)),
+        (_GIST, sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(name("geom"), table)),
+        (_GEOGRAPHY, sql.SQL("CREATE INDEX {} ON {} USING gist ((geom::geography))").format(name("geog"), table)),
     ]
     if layer.searchable:
-        built.append((_TRIGRAM, sql.SQL("CREATE INDEX ON {} USING gin (search_text gin_trgm_ops)").format(table)))
+        built.append((_TRIGRAM, sql.SQL("CREATE INDEX {} ON {} USING gin (search_text gin_trgm_ops)").format(
+            name("search"), table)))
     for fld in layer.filterable:
         method, weight = (sql.SQL("gin"), _LIST_GIN) if fld.type == "text[]" else (sql.SQL("btree"), _BTREE)
-        built.append((weight, sql.SQL("CREATE INDEX ON {} USING {} ({})").format(
-            table, method, sql.Identifier(fld.name))))
+        built.append((weight, sql.SQL("CREATE INDEX {} ON {} USING {} ({})").format(
+            name(f"by_{fld.name}"), table, method, sql.Identifier(fld.name))))
     return built
 
 
