@@ -25,6 +25,30 @@ pytest_plugins = ["tests.live.writers"]
 DEMO_SLUGS = ("health", "education", "transport", "bus_stops")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With pytest-xdist (`make test` runs two workers), before the workers start: migrate a scratch database
+    once. The migrations create a role, and roles are the cluster's: two workers migrating their templates at
+    once on a fresh cluster (CI's) would both create it, and the second would fail on the role catalog's unique
+    index (the migrations' lock is per database)."""
+    if not session.config.pluginmanager.has_plugin("dsession"):
+        return
+    url = pg.server_url()
+    name = pg.create_database(url, "mapserver_tmpl_roles")
+    try:
+        conn = psycopg2.connect(pg.dsn_for(url, name))
+        try:
+            apply_migrations(conn)
+        finally:
+            conn.close()
+    finally:
+        pg.drop_database(url, name)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The clones' drops run in the background (tests/pg.py): none may be left behind when the session ends."""
+    pg.finish_drops()
+
+
 @pytest.fixture(scope="session")
 def catalog():
     return load_catalog()
@@ -92,9 +116,8 @@ def db_url(template_db, demo_files):
 @pytest.fixture
 def fresh_db_url(template_db):
     """A private clone for a test that loads, publishes or otherwise writes."""
-    name, dsn = _clone(template_db)
-    yield dsn
-    pg.drop_database(pg.server_url(), name)
+    with pg.clone(template_db[0]) as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,6 +60,31 @@ def create_database(url: str, prefix: str = "mapserver_test", template: str | No
 
 def drop_database(url: str, name: str) -> None:
     admin_execute(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# Drops of clones run here, beside the next test: a DROP DATABASE ... WITH (FORCE) waits, in steps of 100 ms, for
+# the backends it ended (the pools of the test's app) to exit, and that wait was a good part of a test's teardown.
+_dropping = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-database")
+_drops: list[Future] = []
+
+
+@contextmanager
+def clone(template: str) -> Iterator[str]:
+    """A copy of the database `template` on the test server for as long as the block runs; yields its URL. The copy
+    is dropped in the background once the block ends (`finish_drops` waits for every drop)."""
+    url = server_url()
+    name = create_database(url, "mapserver_test", template=template)
+    try:
+        yield dsn_for(url, name)
+    finally:
+        _drops.append(_dropping.submit(drop_database, url, name))
+
+
+def finish_drops() -> None:
+    """Wait for the background drops; raise the first one that failed (a database left behind)."""
+    _dropping.shutdown(wait=True)
+    for drop in _drops:
+        drop.result()
 
 
 def current_dbname(url: str) -> str:

@@ -15,6 +15,7 @@ import requests
 from mapserver import accounts, create_app
 from mapserver.accounts import tokens
 from mapserver.jobs.worker import Worker, WorkerSettings
+from tests import pg
 from tests.serving import serving
 
 PASSWORD = "correct horse battery"
@@ -59,10 +60,22 @@ def app_config(db_url: str, upload_dir: Path, **overrides) -> dict:
             "JOB_POLL_S": 0.1, "JOB_HEARTBEAT_S": 0.2, **overrides}
 
 
+@pytest.fixture(scope="session")
+def accounts_template(template_db):
+    """The template database plus the users and tokens: (name, Accounts). Made once because hashing the four
+    passwords with argon2 took about a second of every agency test's set-up; each test still logs in through
+    argon2, against these real hashes."""
+    url = pg.server_url()
+    name = pg.create_database(url, "mapserver_tmpl_accounts", template=template_db[0])
+    yield name, make_accounts(pg.dsn_for(url, name))
+    pg.drop_database(url, name)
+
+
 @pytest.fixture
-def agency_db(fresh_db_url):
+def agency_db(accounts_template):
     """A private clone with users and tokens: (url, Accounts)."""
-    return fresh_db_url, make_accounts(fresh_db_url)
+    with pg.clone(accounts_template[0]) as url:
+        yield url, accounts_template[1]
 
 
 @pytest.fixture

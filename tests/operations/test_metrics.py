@@ -232,8 +232,15 @@ def test_metrics_allow_narrows_who_may_scrape(db_url):
 def test_metrics_in_one_process_have_the_same_names(server):
     """The development server and the tests' own: one process, the default registry."""
     requests.get(f"{server}{ROUTE}", timeout=30)
-    samples = parse(requests.get(f"{server}/metrics", timeout=30).text)
-    assert value(samples, COUNTER, route=ROUTE, method="GET", status="200") >= 1
+    # A request is counted as its answer closes, which the client may see after its body: scrape until it is.
+    deadline = time.monotonic() + 10
+    while True:
+        samples = parse(requests.get(f"{server}/metrics", timeout=30).text)
+        counted = value(samples, COUNTER, default=0, route=ROUTE, method="GET", status="200")
+        if counted >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert counted >= 1
     assert value(samples, "mapserver_jobs", state="queued") == 0
 
 
