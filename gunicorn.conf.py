@@ -28,6 +28,9 @@ workers = int(os.environ.get("WORKERS", 2))
 threads = int(os.environ.get("THREADS", 8))
 worker_class = "mapserver.web.keepalive.KeepAliveThreadWorker"
 keepalive = 5
+# gunicorn's control socket lives at one path per user (~/.gunicorn/gunicorn.ctl): every checkout's server, and
+# every test's, would take it from the one before. Nothing here uses it.
+control_socket_disable = True
 
 RUNS = Path(__file__).resolve().parent / "var" / "metrics"  # the folders this file makes, one per run
 
