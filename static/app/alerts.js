@@ -4,8 +4,9 @@
  * The change stream opens first, resuming from the layer's last event when the page was made
  * (cfg.alerts.since), and only then are the alerts valid now loaded: events that arrive while a load is
  * under way are replayed on top of its answer, so no change falls between the two. When the stream is
- * refused (503: no stream service) or keeps failing, the page polls `?since=` instead. A timer drops an
- * alert when its end passes, so it goes even if the expire event is late.
+ * refused (503: no stream service) or keeps failing, the page polls `?since=` instead, and tries the stream
+ * again every few minutes, so a stream service that comes back is used again. A timer drops an alert when
+ * its end passes, so it goes even if the expire event is late.
  * A Leaflet init hook starts it with the page's map, so map.js needs to know nothing of alerts. */
 (function () {
   "use strict";
@@ -21,6 +22,7 @@
   var LIMIT = 200;             // alerts one load asks for: more than a city has in force at once
   var POLL_MS = 15000;
   var STREAM_TRIES = 3;        // connection errors in a row before the page gives up the stream and polls
+  var STREAM_RETRY_MS = 300000; // while polling, how often the stream is tried again
   var MAX_WAIT_MS = 3600000;   // setTimeout overflows past 24 days: far ends are looked at again hourly
   var until = new Intl.DateTimeFormat(cfg.lang === "vi" ? "vi-VN" : "en-GB", {
     hour: "2-digit", minute: "2-digit", day: "numeric", month: "numeric", timeZone: A.timezone });
@@ -74,6 +76,8 @@
     var loaded = null;     // the bounds the last load covered
     var located = null;    // the citizen's position, once the page knows it
     var last = A.since;    // id of the last event received
+    var polls = 0;         // id of the current poll loop: any other ends at its next turn
+    var polling = false;   // whether a poll loop runs (instead of the stream)
     var seq = 0;
     var shownKey = "";
     var timer = null;
@@ -84,10 +88,12 @@
       return located ? located.toBounds(2 * NEAR_M) : map.getBounds();
     }
 
-    function keep(feature) {
+    /* `known`: its entry before a load; kept when the alert is unchanged, so it is not drawn or shown anew. */
+    function keep(feature, known) {
       var bounds = L.geoJSON(feature).getBounds();
       if (loaded && bounds.intersects(loaded) && !(at(feature.properties, "valid_to") <= Date.now())) {
-        store[feature.id] = { feature: feature, bounds: bounds, seq: ++seq };
+        var same = known && JSON.stringify(known.feature) === JSON.stringify(feature);
+        store[feature.id] = same ? known : { feature: feature, bounds: bounds, seq: ++seq };
       } else {
         delete store[feature.id];
       }
@@ -98,7 +104,9 @@
       else delete store[event.featureId];
     }
 
+    /* Events come in order; one already received (a poll answering after the stream took over) is skipped. */
     function receive(event) {
+      if (Number(event.id) <= Number(last)) return;
       last = event.id;
       if (pending) pending.push(event);
       else { apply(event); render(); }
@@ -112,13 +120,13 @@
       var bbox = [area.getWest(), area.getSouth(), area.getEast(), area.getNorth()]
         .map(function (n) { return n.toFixed(5); }).join(",");
       getJSON(A.items, { bbox: bbox, limit: LIMIT }).then(function (fc) {
-        var later = {}, now = Date.now();
+        var before = store, later = {}, now = Date.now();
         Object.keys(store).forEach(function (id) {
           if (at(store[id].feature.properties, "valid_from") > now && store[id].bounds.intersects(area)) later[id] = store[id];
         });
         store = later;
         loaded = area;
-        fc.features.forEach(keep);
+        fc.features.forEach(function (feature) { keep(feature, before[feature.id]); });
       }, function () {
         if (!loaded) setTimeout(load, POLL_MS);
       }).then(function () {
@@ -131,26 +139,37 @@
     }
 
     function follow() {
-      if (!window.EventSource) { poll(); return; }
+      if (!window.EventSource) { pollInstead(); return; }
       var source = new EventSource(A.stream + "?" + new URLSearchParams({ lastEventId: last }));
       var errors = 0;
       KINDS.forEach(function (kind) {
         source.addEventListener(kind, function (e) { errors = 0; receive(JSON.parse(e.data)); });
       });
-      source.addEventListener("open", function () { errors = 0; });
+      source.addEventListener("open", function () {
+        errors = 0;
+        if (polling) { polling = false; polls += 1; }  // the stream is back: the poll loop ends
+      });
       source.addEventListener("error", function () {
         errors += 1;
-        if (source.readyState === EventSource.CLOSED || errors >= STREAM_TRIES) { source.close(); poll(); }
+        if (source.readyState !== EventSource.CLOSED && errors < STREAM_TRIES) return;
+        source.close();
+        pollInstead();
+        setTimeout(follow, STREAM_RETRY_MS);
       });
     }
 
-    function poll() {
+    function pollInstead() {
+      if (!polling) { polling = true; poll(++polls); }
+    }
+
+    function poll(run) {
+      if (run !== polls) return;
       getJSON(A.poll, { since: last }).then(function (answer) {
         answer.events.forEach(receive);
-        last = answer.last;
+        if (Number(answer.last) > Number(last)) last = answer.last;
         var more = answer.links.some(function (link) { return link.rel === "next"; });
-        setTimeout(poll, more ? 0 : POLL_MS);
-      }, function () { setTimeout(poll, POLL_MS); });
+        setTimeout(poll, more ? 0 : POLL_MS, run);
+      }, function () { setTimeout(poll, POLL_MS, run); });
     }
 
     function draw(id, feature) {

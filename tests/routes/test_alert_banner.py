@@ -3,7 +3,7 @@ in force in view, kept live (written, deleted, ended) without a reload, in Vietn
 
 Alerts are written through the real write API with the civil defence command's token. Without a stream
 service the page's stream is refused (503) and it polls `?since=` every 15 s: most tests follow that path;
-the last one runs the stream service (`live_stream`) and follows the stream.
+the last two run the stream service (`live_stream`) and follow the stream, the last one after it was down.
 """
 
 from __future__ import annotations
@@ -55,21 +55,12 @@ def streamed_page(live_db, tmp_path_factory, live_stream):
         yield base
 
 
-class AlertPageRun(map_page.PageRun):
-    """The map page's run, where the browser's report of the refused stream (503: no stream service here) is
-    expected, as the page polls then; any other error still counts."""
-
-    def _console(self, msg) -> None:
-        if urlsplit(msg.location.get("url", "")).path != CHANGES:
-            super()._console(msg)
-
-
 @pytest.fixture
 def run(browser, alert_page):
-    runs: list[AlertPageRun] = []
+    runs: list[map_page.PageRun] = []
 
-    def start(base: str = alert_page, **context_args) -> AlertPageRun:
-        runs.append(AlertPageRun(browser, base, **context_args))
+    def start(base: str = alert_page, **context_args) -> map_page.PageRun:
+        runs.append(map_page.PageRun(browser, base, **context_args))
         return runs[-1]
 
     yield start
@@ -228,32 +219,52 @@ def test_english_shows_the_english_headline_and_words(run, written):
     assert r.errors == []
 
 
-def zoom_out(page, times: int) -> None:
+def zoom_out(page, times: int, area: str) -> None:
+    """Leaflet drops a zoom asked for while the last one is still animating (and the page's network went idle
+    long before), so each click waits for its zoom to be over: no animation, `area` drawn smaller."""
+    width = f"document.querySelector('{area}').getBoundingClientRect().width"  # the path, even when redrawn
     for _ in range(times):
+        before = page.evaluate(width)
         page.click(".leaflet-control-zoom-out")
-        page.wait_for_load_state("networkidle")
+        page.wait_for_function(f"!document.querySelector('.leaflet-zoom-anim') && {width} < 0.75 * {before}")
+
+
+def asked_area(r: map_page.PageRun) -> tuple[float, float, float, float]:
+    """The bbox (west, south, east, north) of the page's last request for alerts."""
+    asked = [u for u in r.requests if urlsplit(u).path == ITEMS][-1]
+    west, south, east, north = map(float, parse_qs(urlsplit(asked).query)["bbox"][0].split(","))
+    return west, south, east, north
+
+
+def around(bbox: tuple[float, float, float, float], lon: float, lat: float) -> bool:
+    """Whether bbox is the 5 km either way of (lon, lat) the page asks for once it knows where the citizen is."""
+    west, south, east, north = bbox
+    return west < lon < east and south < lat < north and 0.08 < north - south < 0.1
 
 
 @pytest.mark.browser
 def test_once_located_the_banner_keeps_to_the_alerts_near_the_citizen(run, written):
+    """Placed by "Gần tôi nhất" first, then moved by the locate control: the banner follows both."""
+    away = (HERE[0] + 0.2, HERE[1])
     written(alert("near-1", lon=HERE[0], lat=HERE[1], headline="Ngập ngay gần bạn"))
-    written(alert("away-1", lon=HERE[0] + 0.2, lat=HERE[1], severity="minor", headline="Ngập cách 20 km"))
+    written(alert("away-1", lon=away[0], lat=away[1], severity="minor", headline="Ngập cách 20 km"))
     r = run(geolocation={"longitude": HERE[0], "latitude": HERE[1]}, permissions=["geolocation"])
     page = r.open("/").page
     banner_shows(page, "Ngập ngay gần bạn")
     assert page.locator("#alert-others").is_hidden()
-    page.on("response", lambda resp: print("RESP", resp.url, resp.status, resp.text()[:300] if "items" in resp.url else ""))
-    zoom_out(page, 3)  # a wider view takes in the far alert
-    page.wait_for_timeout(1000)
-    print("BOUNDS", page.evaluate("document.getElementById('alerts').outerHTML"))
+    zoom_out(page, 3, f'{ALERT_PATHS}[stroke="#bf360c"]')  # a wider view takes in the far alert
     page.locator("#alert-others").filter(has_text="+1 cảnh báo khác").wait_for()
 
-    page.click(".leaflet-control-locate a")  # the page now asks for the alerts around the citizen alone
+    page.click("#near-me")  # placed near the citizen: the page asks for the alerts around them alone
     page.wait_for_selector("#alert-others", state="hidden")
-    asked = [u for u in r.requests if urlsplit(u).path == ITEMS][-1]
-    west, south, east, north = map(float, parse_qs(urlsplit(asked).query)["bbox"][0].split(","))
-    assert west < HERE[0] < east and south < HERE[1] < north and 0.08 < north - south < 0.1  # 5 km either way
+    assert around(asked_area(r), *HERE)
     assert page.locator("#alert-headline").inner_text() == "Ngập ngay gần bạn"
+
+    r.context.set_geolocation({"longitude": away[0], "latitude": away[1]})
+    page.click(".leaflet-control-locate a")  # the citizen has moved 20 km: the banner goes with them
+    banner_shows(page, "Ngập cách 20 km")
+    assert page.locator("#alert-others").is_hidden()
+    assert around(asked_area(r), *away)
     assert r.errors == []
 
 
@@ -270,4 +281,37 @@ def test_with_the_stream_service_alerts_come_and_end_by_the_stream(run, written,
     banner_gone(page)
     streams = [u for u in r.requests if urlsplit(u).path == CHANGES]
     assert streams and all(u.startswith(live_stream) for u in streams)  # no poll: the stream carried both
+    assert r.errors == []
+
+
+@pytest.mark.browser
+def test_after_polling_the_page_takes_the_stream_again_once_it_is_back(run, written, streamed_page, live_stream,
+                                                                      alert_page, writers):
+    """The stream service refuses the page's first stream (503, as when it is down), then is back: the page polls,
+    tries the stream again minutes later and follows it. The page clock stands still but for the test's jumps,
+    so no poll of the page's own comes between."""
+    refused: list[str] = []
+
+    def first_refused(route) -> None:
+        if refused:
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.fulfill(status=503, content_type="application/json", body="{}")
+
+    r = run(streamed_page)
+    r.page.clock.install(time=datetime.now(UTC))
+    r.page.clock.pause_at(datetime.now(UTC))
+    r.page.route(f"{live_stream}{CHANGES}?lastEventId=*", first_refused)
+    page = r.open("/").page
+    assert refused and any("since=" in u for u in r.requests)  # refused, so it polls
+    with page.expect_request(lambda req: req.url.startswith(f"{live_stream}{CHANGES}?lastEventId=")):
+        page.clock.fast_forward("05:00")  # a few minutes on: the stream again
+    written(alert("back-1", lon=HERE[0], lat=HERE[1], headline="Triều cường, dịch vụ luồng đã trở lại"))
+    banner_shows(page, "Triều cường, dịch vụ luồng đã trở lại")  # the clock stands: by the stream alone
+    followed = len(r.requests)  # the stream is open now
+    page.clock.fast_forward("00:30")  # a poll loop still running would ask now
+    remove(alert_page, writers.alerts, "back-1")
+    banner_gone(page)
+    assert not [u for u in r.requests[followed:] if urlsplit(u).path == CHANGES and "since=" in u]
     assert r.errors == []
