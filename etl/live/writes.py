@@ -104,7 +104,7 @@ def _update(cur, layer: Layer, values: list[Any], revision: int) -> dict:
     return cur.fetchone()[0]
 
 
-def _current(cur, layer: Layer, fid: str) -> tuple[dict, int] | None:
+def current(cur, layer: Layer, fid: str) -> tuple[dict, int] | None:
     """The feature and its revision, locked for this transaction."""
     cur.execute(sql.SQL("SELECT {}, t.revision FROM {} t WHERE t.id = %s FOR UPDATE").format(
         feature_json(layer), table_ident(live_table(layer))), (fid,))
@@ -201,7 +201,7 @@ def create(conn, layer: Layer, features: list[dict], actor: Actor, area: Area, *
 
 def _checked(cur, layer: Layer, fid: str, expected: int | None) -> tuple[dict, int]:
     """The feature and its revision, if that is `expected` (None: any, as `If-Match: *` asks)."""
-    found = _current(cur, layer, fid)
+    found = current(cur, layer, fid)
     if found is None:
         raise _missing(fid)
     if expected is not None and found[1] != expected:

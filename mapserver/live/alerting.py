@@ -14,7 +14,7 @@ from psycopg2 import sql
 from shapely.geometry import mapping
 
 from etl.live import writes
-from etl.live.store import feature_json, live_table
+from etl.live.store import live_table
 from etl.load import table_ident
 from layers import Layer
 from mapserver.live.cap import CapMessage, alert_properties
@@ -73,7 +73,5 @@ def _alert(conn, layer: Layer, msg: CapMessage, actor: writes.Actor, area: Area)
 def _resent(conn, layer: Layer, msg: CapMessage) -> writes.Written:
     """The feature an Alert already made, as its answer again (no new revision, no event)."""
     with conn, conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT {}, t.revision FROM {} t WHERE t.id = %s").format(
-            feature_json(layer), table_ident(live_table(layer))), (feature_id(msg),))
-        feature, revision = cur.fetchone()
-    return writes.Written(feature_id(msg), int(revision), 0, feature)
+        feature, revision = writes.current(cur, layer, feature_id(msg))
+    return writes.Written(feature_id(msg), revision, 0, feature)

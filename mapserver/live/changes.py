@@ -12,10 +12,10 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request, 
 from etl.live.events import events_after
 from layers import Layer
 from mapserver.accounts.access import get_readable_layer
-from mapserver.live.errors import NoStreamService
+from mapserver.live.errors import NoChangeFeed, NoStreamService
 from mapserver.live.reading import head
 from mapserver.web.db import read_on
-from mapserver.web.errors import InvalidParameter, LayerNotFound
+from mapserver.web.errors import InvalidParameter
 
 bp = Blueprint("live_changes", __name__, url_prefix="/api")
 
@@ -23,8 +23,7 @@ bp = Blueprint("live_changes", __name__, url_prefix="/api")
 def _live(slug: str) -> Layer:
     layer = get_readable_layer(slug)
     if not layer.live:
-        raise LayerNotFound("This layer has no change feed: it changes by whole versions.",
-                            "Lớp này không có luồng thay đổi: lớp thay đổi theo cả phiên bản.")
+        raise NoChangeFeed()
     return layer
 
 

@@ -6,7 +6,7 @@ from flask import jsonify
 
 from etl.live.features import InvalidFeatures
 from etl.live.writes import WriteRefused
-from mapserver.web.errors import ApiError, FeatureNotFound, error_response
+from mapserver.web.errors import ApiError, FeatureNotFound, LayerNotFound, error_response
 
 
 class PreconditionRequired(ApiError):
@@ -46,6 +46,12 @@ class UnsupportedBody(ApiError):
 
 class BodyTooLarge(ApiError):
     status, code = 413, "PayloadTooLarge"
+
+
+class NoChangeFeed(LayerNotFound):
+    """A layer that is not live has no change feed: neither the app nor the stream service follows it."""
+    en = "This layer has no change feed: it changes by whole versions (uploads)."
+    vi = "Lớp này không có luồng thay đổi: lớp thay đổi theo cả phiên bản (tải tệp lên)."
 
 
 class NoStreamService(ApiError):

@@ -66,11 +66,12 @@ def _body(types: tuple[str, ...]) -> bytes:
     if request.mimetype not in types:
         raise errors.UnsupportedBody(f"Send the body as {' or '.join(types)}.",
                                      f"Hãy gửi nội dung dạng {' hoặc '.join(types)}.")
-    if (request.content_length or 0) > limit:
-        raise errors.BodyTooLarge(f"A write may carry at most {limit} bytes.", f"Mỗi lần ghi tối đa {limit} byte.")
-    data = request.stream.read(limit + 1)
+    too_large = errors.BodyTooLarge(f"A write may carry at most {limit} bytes.", f"Mỗi lần ghi tối đa {limit} byte.")
+    if (request.content_length or 0) > limit:  # refused unread
+        raise too_large
+    data = request.stream.read(limit + 1)  # a body that declared no length: one byte past the cap tells
     if len(data) > limit:
-        raise errors.BodyTooLarge(f"A write may carry at most {limit} bytes.", f"Mỗi lần ghi tối đa {limit} byte.")
+        raise too_large
     return data
 
 

@@ -18,6 +18,7 @@ from etl.live.events import events_after
 from layers import Layer
 from mapserver.accounts import tokens
 from mapserver.accounts.auth import ANONYMOUS, Principal
+from mapserver.live.errors import NoChangeFeed
 from mapserver.live.stream import sse
 from mapserver.live.stream.hub import BATCH, Hub, Subscription
 from mapserver.live.stream.queries import DOWN
@@ -29,11 +30,6 @@ CATALOG = web.AppKey("catalog", dict)
 PROCESS = web.AppKey("process", str)
 DEFAULT_LANGUAGE = web.AppKey("default_language", str)
 MAX_EVENT_ID = 2**63 - 1
-
-
-class NoChangeStream(LayerNotFound):
-    en = "This layer has no change stream: it changes by whole versions (uploads)."
-    vi = "Lớp này không có luồng thay đổi: lớp thay đổi theo cả phiên bản (tải tệp lên)."
 
 
 class RouteNotFound(ApiError):
@@ -125,7 +121,7 @@ async def _readable_layer(request: web.Request) -> Layer:
     if layer is None:
         raise LayerNotFound()
     if not layer.live:
-        raise NoChangeStream()
+        raise NoChangeFeed()
     if layer.visibility != "public" and not (await _principal(request)).can_read(layer):
         raise LayerNotFound()
     return layer
