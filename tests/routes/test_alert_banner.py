@@ -300,8 +300,9 @@ def test_after_polling_the_page_takes_the_stream_again_once_it_is_back(run, writ
             route.fulfill(status=503, content_type="application/json", body="{}")
 
     r = run(streamed_page)
-    r.page.clock.install(time=datetime.now(UTC))
-    r.page.clock.pause_at(datetime.now(UTC))
+    now = datetime.now(UTC)  # installed a minute early, so the pause is always a step forward
+    r.page.clock.install(time=now - timedelta(minutes=1))
+    r.page.clock.pause_at(now)
     r.page.route(f"{live_stream}{CHANGES}?lastEventId=*", first_refused)
     page = r.open("/").page
     assert refused and any("since=" in u for u in r.requests)  # refused, so it polls
