@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import Metric
@@ -19,12 +20,33 @@ class _Read:
         return iter(self._families)
 
 
+def written_files(folder: str | Path) -> list[str]:
+    """The folder's metric files, less those a worker is creating this instant: prometheus_client
+    opens a new file before it sizes it, and reading one still empty raises (a scrape during a
+    worker's start answered 500)."""
+    files = []
+    for path in Path(folder).glob("*.db"):
+        try:
+            if path.stat().st_size >= 8:
+                files.append(str(path))
+        except FileNotFoundError:
+            continue
+    return files
+
+
+class _WorkersFiles(multiprocess.MultiProcessCollector):
+    """Every process's files, read only once a worker has sized them."""
+
+    def collect(self) -> Iterable[Metric]:
+        return self.merge(written_files(self._path), accumulate=True)
+
+
 def render(families: Iterable[Metric]) -> bytes:
     """Under gunicorn (PROMETHEUS_MULTIPROC_DIR) the files of all workers, dead ones' counters included;
     in a single process (the development server, tests) its own registry; then `families`."""
     scrape = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.MultiProcessCollector(scrape)
+        _WorkersFiles(scrape)
         sources = [scrape]
     else:
         sources = [REGISTRY, scrape]

@@ -19,6 +19,7 @@ import requests
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from mapserver import create_app
+from mapserver.operations.exposition import written_files
 from mapserver.operations.metrics import LATENCY_BUCKETS
 from tests import pg
 from tests.operations.scrape import parse, scrape, value
@@ -73,8 +74,8 @@ def two_workers(jobs_db, tmp_path_factory):
 def per_process(folder: Path, name: str, **labels: str) -> dict[int, float]:
     """One sample's value in each process's own files."""
     by_pid = defaultdict(list)
-    for path in folder.glob("*.db"):
-        by_pid[int(path.stem.rsplit("_", 1)[1])].append(str(path))
+    for path in written_files(folder):
+        by_pid[int(Path(path).stem.rsplit("_", 1)[1])].append(path)
     values = {}
     for pid, files in by_pid.items():
         samples = {(s.name, frozenset(s.labels.items())): s.value
@@ -120,6 +121,17 @@ def test_requests_are_counted_by_route_and_status_over_both_workers(two_workers)
     assert value(after, COUNTER, **ok) - value(before, COUNTER, default=0.0, **ok) == sent
     assert value(after, COUNTER, **missing) - value(before, COUNTER, default=0.0, **missing) == 10
     assert sum(per_process(folder, COUNTER, **ok).values()) == value(after, COUNTER, **ok)
+
+
+def test_a_scrape_while_a_worker_creates_its_file_still_answers(two_workers):
+    server, folder = two_workers
+    being_born = folder / "histogram_999999999.db"  # opened, not yet sized: what a starting worker leaves
+    being_born.touch()
+    try:
+        samples = scrape(server.base)
+    finally:
+        being_born.unlink()
+    assert value(samples, COUNTER, route="/healthz", method="GET", status="200", default=None) is not None
 
 
 def test_latency_is_a_histogram_per_route(two_workers):
