@@ -52,6 +52,7 @@ from mapserver.features.query.proximity import PLAN as NEAREST_PLAN
 from mapserver.features.query.proximity import Target, nearest_statement
 from mapserver.web.catalog import published
 from mapserver.web.compiled import Compiled
+from mapserver.web.db import ONCE
 from tests import pg
 from tests.serving import gunicorn
 
@@ -267,11 +268,11 @@ def sql_worker(dsn: str, kind: str, prepared: bool = False) -> Callable[[int], C
         pub = published(cur, "health")
         target = Target(layer, pub, {"kind": "vaccination"})
         first = ItemsQuery(limit=100, bbox=boxes(rng), properties=layer.field_names)
-        text = (items_statement(layer, pub.table_name, first) if kind == "items"
+        plan = items_plan(pub, first) if kind == "items" else NEAREST_PLAN
+        text = (items_statement(layer, pub.table_name, first, one_scan=plan == ONCE) if kind == "items"
                 else nearest_statement(target, False)).as_string(conn)
         if prepared:
             compiled = Compiled.from_text(text)
-            plan = items_plan(pub, first) if kind == "items" else NEAREST_PLAN
             cur.execute(f"SET jit = off; SET plan_cache_mode = {plan}")
             cur.execute(compiled.prepare)
             text = compiled.execute

@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     # Write path.
     "KEEP_VERSIONS": 5,
     "ETL_CHUNK_ROWS": 25_000,  # peak memory stays flat from 200k rows up (50_000: +50 MB by 1M rows)
+    "ETL_INDEX_MEMORY": "512MB",  # PostgreSQL's maintenance_work_mem in each of a load's two index sessions
     "MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
     # Archives (zip, KMZ, GTFS): the most their members may unpack to, in total and per compressed byte.
     "ARCHIVE_MAX_UNCOMPRESSED_BYTES": 2 * 1024 * 1024 * 1024,

@@ -53,6 +53,7 @@ class LoadOptions:
     max_bytes: int | None = None  # refuse larger uploads (MAX_UPLOAD_BYTES)
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     near_duplicate_metres: float = 5.0
+    index_memory: str = indexes.MAINTENANCE_WORK_MEM  # each index-building session's maintenance_work_mem
     # (work done, work in all) after each chunk: reading the file is the first third, writing the rows in space
     # order the second, indexing the last (counted in rows of the file: etl.pipeline._progress)
     on_progress: Callable[[int, int], None] | None = None
@@ -72,6 +73,7 @@ def options_from_config(config: Mapping[str, Any], **overrides: Any) -> LoadOpti
     settings = {"area": tuple(config["AREA_BBOX"]), "chunk_rows": int(config["ETL_CHUNK_ROWS"]),
                 "keep_versions": int(config["KEEP_VERSIONS"]), "max_bytes": int(config["MAX_UPLOAD_BYTES"]),
                 "archive_limits": limits, "near_duplicate_metres": float(config["NEAR_DUPLICATE_METRES"]),
+                "index_memory": str(config["ETL_INDEX_MEMORY"]),
                 "ward_distance_factor": float(config["ADDRESS_WARD_DISTANCE_FACTOR"])}
     return LoadOptions(**{**settings, **overrides})
 
@@ -218,7 +220,7 @@ def _index_and_record(conn, other, layer: Layer, path: Path, options: LoadOption
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="checksum") as hasher:
         checksum = hasher.submit(file_sha256, path)  # while PostgreSQL builds the indexes
         indexing = time.monotonic()
-        indexes.build(conn, other, layer, table_name)
+        indexes.build(conn, other, layer, table_name, options.index_memory)
         report.seconds_indexing = round(time.monotonic() - indexing, 3)
     with conn.cursor() as cur:
         cur.execute(

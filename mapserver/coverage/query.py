@@ -1,10 +1,10 @@
 """The coverage statement: for every ward, the nearest matching facility and how many lie within a radius.
 
-One statement. Each ward takes its CANDIDATES nearest facilities from the geography GiST index (`<->` on
-geography measures on the sphere), then keeps the one nearest on the spheroid (WGS 84, as pyproj.Geod measures).
-The sphere and the spheroid order two facilities differently only when their distances differ by less than
-about 0.7 %, so the spheroid's nearest is among the sphere's first three unless three others crowd into that
-band; each extra candidate costs a deeper walk of the index, measured in benchmarks/bench_coverage.py.
+One statement, exact on the spheroid (WGS 84, as pyproj.Geod measures). Each ward's nearest facility by
+planar `<->` on the geometry GiST index is at some geodesic distance r, at least the true nearest's, so the
+true nearest lies within r: the facilities within r (their lon/lat box on the same index, see
+sql/0013_radius_box.sql, then ST_DWithin on the spheroid) are ranked by exact distance. Counts within the
+radius are the same box and test.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from psycopg2 import sql
 
 from etl.load import table_ident
 
-CANDIDATES = 3
 CSV_COLUMNS = ("ward_code", "ward", "ward_kind", "province_code", "area_km2", "lon", "lat",
                "nearest_id", "nearest_name", "nearest_m", "within_radius")
 
@@ -26,23 +25,31 @@ def _ward_filter(province: str | None) -> sql.Composable:
     return sql.SQL("WHERE w.province_code = %(province)s") if province else sql.SQL("")
 
 
+def _within(radius: str) -> str:
+    """A facility `f` within `radius` metres of the ward `w`: the box on the index, the spheroid deciding."""
+    return (f"f.geom && mapserver.radius_box(w.geom, {radius})"
+            f" AND ST_DWithin(f.geom::geography, w.geom::geography, {radius})")
+
+
 def rows_query(wards_table: str, facilities_table: str, kind: str | None, province: str | None) -> sql.Composed:
     """One row per ward with its nearest facility and the count within %(radius)s metres."""
+    # + 1 m: ST_DWithin's spheroid test may exclude the planar nearest by rounding.
     return sql.SQL(
         "SELECT w.code AS ward_code, w.name AS ward, w.kind AS ward_kind, w.province_code, w.area_km2, w.geom,"
         " n.id AS nearest_id, n.name AS nearest_name, round(n.distance_m::numeric, 2) AS nearest_m,"
         " c.within AS within_radius"
         " FROM {wards} w"
-        " LEFT JOIN LATERAL (SELECT cand.id, cand.name, cand.distance_m FROM ("
-        "   SELECT f.id, f.name, ST_Distance(f.geom::geography, w.geom::geography) AS distance_m"
-        "   FROM {facilities} f WHERE true {kind}"
-        "   ORDER BY f.geom::geography <-> w.geom::geography LIMIT {k}) cand"
-        "   ORDER BY cand.distance_m, cand.id LIMIT 1) n ON true"
+        " LEFT JOIN LATERAL (SELECT f.id, f.name, d.m AS distance_m"
+        "   FROM (SELECT ST_Distance(f.geom::geography, w.geom::geography) + 1 AS r FROM {facilities} f"
+        "         WHERE true {kind} ORDER BY f.geom <-> w.geom LIMIT 1) q"
+        "   CROSS JOIN LATERAL (SELECT f.* FROM {facilities} f WHERE " + _within("q.r") + " {kind} OFFSET 0) f"
+        "   CROSS JOIN LATERAL (SELECT ST_Distance(f.geom::geography, w.geom::geography) AS m) d"
+        "   ORDER BY d.m, f.id LIMIT 1) n ON true"
         " CROSS JOIN LATERAL (SELECT count(*) AS within FROM {facilities} f"
-        "   WHERE ST_DWithin(f.geom::geography, w.geom::geography, %(radius)s) {kind}) c"
+        "   WHERE " + _within("%(radius)s") + " {kind}) c"
         " {province}"
     ).format(wards=table_ident(wards_table), facilities=table_ident(facilities_table), kind=_facility_filter(kind),
-             k=sql.Literal(CANDIDATES), province=_ward_filter(province))
+             province=_ward_filter(province))
 
 
 _ORDER = sql.SQL("nearest_m DESC NULLS FIRST, ward_code")

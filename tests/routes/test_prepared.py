@@ -60,6 +60,10 @@ def test_each_connection_prepares_a_statement_once_and_plans_it_as_declared(both
     assert {plans[name] for name, _, _ in rows} == {PER_CALL, ONCE}
     pages = {c.name for c in _compiled.values() if "'numberMatched'" in c.text}
     assert {plans[name] for name, _, _ in rows if name in pages} == {PER_CALL, ONCE}
+    # a small box's page counts its matches in its own scan; a large one's counts them apart
+    texts = {c.name: c.text for c in _compiled.values()}
+    assert {(plans[name], "count(*) OVER ()" in texts[name]) for name, _, _ in rows if name in pages} == {
+        (ONCE, True), (PER_CALL, False)}
     for name, generic, custom in rows:
         assert (generic, custom > 0) == (0, True) if plans[name] == PER_CALL else (generic > 0, custom) == (True, 0)
 

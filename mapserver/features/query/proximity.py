@@ -2,7 +2,8 @@
 
 Exactness: the k nearest by planar `<->` (on the geom GiST index) bound the search: the largest
 geodesic distance among them, r, is at least the true k-th nearest distance, so every true answer
-lies within r. A second, index-backed `ST_DWithin(geography, r)` then ranks by exact distance.
+lies within r. A second scan takes the features within r (the geometry index finds r's lon/lat box,
+`ST_DWithin` on the spheroid decides) and ranks them by exact distance.
 """
 
 from __future__ import annotations
@@ -70,11 +71,13 @@ def nearest_rows(target: Target, limit: str, max_distance: str | None, with_laye
         reach = sql.SQL("least({}, {})").format(reach, sql.Placeholder(max_distance))
     # OFFSET 0 fences the radius scan: the filters apply to its few rows instead of tempting the
     # planner into AND-ing a bitmap of every row of that kind (15 ms of 31 at 1M points).
+    # The reach is computed once (`q`), then bounds the radius scan's box and its exact test.
     return sql.SQL(
-        "(SELECT {feature} AS feature, d.m, t.id FROM (SELECT t.* FROM {table} WHERE {within} OFFSET 0) t "
+        "(SELECT {feature} AS feature, d.m, t.id FROM (SELECT {reach} AS r) q "
+        "CROSS JOIN LATERAL (SELECT t.* FROM {table} WHERE {within} OFFSET 0) t "
         "{distance} {where} ORDER BY d.m, t.id LIMIT {limit})").format(
-        feature=_feature(target, with_layer), table=table, within=c.within(reach), distance=_distance_join(),
-        where=c.where(conditions), limit=sql.Placeholder(limit))
+        feature=_feature(target, with_layer), reach=reach, table=table, within=c.within(sql.SQL("q.r")),
+        distance=_distance_join(), where=c.where(conditions), limit=sql.Placeholder(limit))
 
 
 def within_rows(target: Target, limit: str, radius: str) -> sql.Composable:
@@ -115,7 +118,7 @@ def within_statement(target: Target) -> sql.Composable:
 
 def _run(key: tuple, build, params: dict[str, Any], targets: list[Target]) -> bytes:
     """Planned once per connection: whatever the place, radius or filter values, the plan is the same
-    (KNN order on the geometry index, then the radius on the geography index)."""
+    (KNN order on the geometry index, then the radius's box on the same index)."""
     return fetch_guarded(key, build, params, [t.published for t in targets], PLAN)
 
 
