@@ -187,8 +187,7 @@ def _print(results: list[tuple[int, dict, dict]]) -> None:
               f"{mine['index']:>7.1f} {mine['publish']:>14.1f} |       {hand['ogr2ogr']:>7.1f} {hand['index']:>15.1f}")
     print(f"Ours indexes: PRIMARY KEY + UNIQUE(id) + GiST (geom) + trigram GIN (search text) + "
           f"{len(HEALTH.filterable)} btree, two sessions, then ANALYZE; start: the command's start-up and exit. "
-          f"Hand: ogr2ogr's COPY + GiST, "
-          f"then trigram GIN (name) + btree (kind) + ANALYZE.")
+          f"Hand: ogr2ogr's COPY + GiST, then trigram GIN (name) + btree (kind) + ANALYZE.")
 
 
 def main() -> None:

@@ -14,14 +14,15 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 from psycopg2 import sql
 
+from common.settings import DEFAULTS
 from etl.load import table_ident
 from layers import Layer
 
 SESSIONS = 2
-# Each session's sort and GIN build memory (the server's default is 64MB; ETL_INDEX_MEMORY): at 1M points the
-# trigram index built in 7.6 s at 256MB, 6.8 s at 512MB and 6.9 s at 1GB; two sessions hold twice this, for
+# Each session's sort and GIN build memory (the server's default is 64MB; ETL_INDEX_MEMORY, 512MB): at 1M points
+# the trigram index built in 7.6 s at 256MB, 6.8 s at 512MB and 6.9 s at 1GB; two sessions hold twice this, for
 # the seconds of the build.
-MAINTENANCE_WORK_MEM = "512MB"
+MAINTENANCE_WORK_MEM = DEFAULTS["ETL_INDEX_MEMORY"]
 # Relative build times at 1M points (btree 0.5 s, GiST 1.6 s, trigram GIN 9.4 s).
 _TRIGRAM, _GIST, _LIST_GIN, _BTREE = 18, 3, 3, 1
 

@@ -9,8 +9,9 @@
 -- and asin(sin d / cos p) in longitude (every longitude once the cap reaches a pole). The box does not wrap
 -- around the antimeridian: no deployment area crosses it (features lie inside AREA_BBOX).
 --
--- One SELECT of an expression: PostgreSQL inlines the function, so a constant centre and radius are folded
--- once per statement.
+-- One SELECT of an expression, so PostgreSQL inlines it where its arguments are plain (constants, columns);
+-- with a bound place in a generic plan it is called, once per index scan, as the scan's key. Either way the
+-- box is computed once per scan, never per row.
 CREATE FUNCTION mapserver.radius_box(centre geometry, metres float8) RETURNS geometry
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT ST_Expand(centre,

@@ -34,19 +34,23 @@ def written_files(folder: str | Path) -> list[str]:
     return files
 
 
-class _WorkersFiles(multiprocess.MultiProcessCollector):
-    """Every process's files, read only once a worker has sized them."""
+class _WorkersFiles:
+    """Every process's files in `folder`, read only once a worker has sized them."""
+
+    def __init__(self, folder: str):
+        self._folder = folder
 
     def collect(self) -> Iterable[Metric]:
-        return self.merge(written_files(self._path), accumulate=True)
+        return multiprocess.MultiProcessCollector.merge(written_files(self._folder), accumulate=True)
 
 
 def render(families: Iterable[Metric]) -> bytes:
     """Under gunicorn (PROMETHEUS_MULTIPROC_DIR) the files of all workers, dead ones' counters included;
     in a single process (the development server, tests) its own registry; then `families`."""
     scrape = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        _WorkersFiles(scrape)
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        scrape.register(_WorkersFiles(folder))
         sources = [scrape]
     else:
         sources = [REGISTRY, scrape]

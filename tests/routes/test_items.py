@@ -7,6 +7,7 @@ import shapely
 from shapely.geometry import box, shape
 
 from tests import pg
+from tests.routes.test_tiles import published_table
 
 
 def items(server, slug, **params):
@@ -136,18 +137,15 @@ def test_pages_without_filters_are_the_rows_in_gid_order(server, db_url):
 
 def test_a_small_box_counts_its_matches_in_the_page_s_own_scan(server, conn):
     box = "106.69,10.76,106.71,10.78"
-    first = requests.get(f"{server}/api/collections/health/items", params={"bbox": box, "limit": 2}, timeout=30).json()
+    first = items(server, "health", bbox=box, limit=2).json()
     with conn.cursor() as cur:
-        cur.execute("SELECT v.table_name FROM mapserver.layers l JOIN mapserver.layer_versions v "
-                    "ON v.layer_slug = l.slug AND v.version = l.published_version WHERE l.slug = 'health'")
-        cur.execute(f"SELECT count(*) FROM layer_data.{cur.fetchone()[0]} "
+        _, table = published_table(cur, "health")
+        cur.execute(f"SELECT count(*) FROM layer_data.{table} "
                     "WHERE geom && ST_MakeEnvelope(106.69, 10.76, 106.71, 10.78, 4326)")
         inside = cur.fetchone()[0]
     assert inside > 2 and first["numberMatched"] == inside and first["numberReturned"] == 2
     assert "next" in {link["rel"] for link in first["links"]}
-    last = requests.get(f"{server}/api/collections/health/items",
-                        params={"bbox": box, "limit": 2, "offset": inside - 1}, timeout=30).json()
+    last = items(server, "health", bbox=box, limit=2, offset=inside - 1).json()
     assert last["numberReturned"] == 1 and "next" not in {link["rel"] for link in last["links"]}
-    past = requests.get(f"{server}/api/collections/health/items",
-                        params={"bbox": box, "limit": 2, "offset": inside + 5}, timeout=30).json()
+    past = items(server, "health", bbox=box, limit=2, offset=inside + 5).json()
     assert past["numberMatched"] == inside and past["numberReturned"] == 0 and past["features"] == []

@@ -94,14 +94,8 @@ def valid_during(has_start: bool, has_end: bool) -> list[sql.Composable]:
 def within(radius: sql.Composable, prefix: str = "") -> sql.Composable:
     """Geodesic radius test: the geometry index finds the radius's lon/lat box (sql/0013_radius_box.sql),
     the spheroid decides."""
-    return within_of(sql.SQL("t.geom"), point(prefix), radius)
-
-
-def within_of(geom: sql.Composable, centre: sql.Composable, radius: sql.Composable) -> sql.Composable:
-    """`geom` within `radius` metres of `centre` (both WGS84 geometries), as `within` tests it."""
-    return sql.SQL("{geom} && mapserver.radius_box({centre}, {r}) "
-                   "AND ST_DWithin({geom}::geography, {centre}::geography, {r})").format(
-        geom=geom, centre=centre, r=radius)
+    return sql.SQL("t.geom && mapserver.radius_box({pt}, {r}) AND ST_DWithin(t.geom::geography, {pt}::geography, {r})"
+                   ).format(pt=point(prefix), r=radius)
 
 
 def where(conditions: Sequence[sql.Composable]) -> sql.Composable:
