@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 
-from etl import coordinates
+from etl import coordinates, wkb
 from etl.errors import LoadRefused
 
 # Coordinate column names, folded (lower case, no accents, đ -> d, runs of other characters -> "_").
@@ -149,10 +150,14 @@ def _all_batches(path: Path, layers: list[str | None], fields: list[str], batch_
 
 def _batches(reader, geometry_column: str, first: int, xy: tuple[str, str] | None) -> Iterator[Batch]:
     for record_batch in reader:
+        if geometry_column in record_batch.schema.names:
+            geoms = wkb.geometries(record_batch.column(geometry_column))
+            record_batch = record_batch.drop_columns([geometry_column])
+        else:
+            geoms = np.full(record_batch.num_rows, None, dtype=object)
         table = record_batch.to_pandas()
-        wkb = table.pop(geometry_column) if geometry_column in table else pd.Series([None] * len(table))
         if xy is None:
-            yield Batch(first, table, shapely.from_wkb(wkb.to_numpy(), on_invalid="ignore"))
+            yield Batch(first, table, geoms)
         else:
             points = coordinates.points(table, xy)
             yield Batch(first, table, points.geometries, points)

@@ -1,5 +1,5 @@
 """The layer catalog: what this server publishes, declared in `definitions/*.toml`."""
 
-from layers.registry import CatalogError, Field, Layer, load_agencies, load_catalog
+from layers.registry import SEARCH_PARTS, CatalogError, Field, Layer, load_agencies, load_catalog, search_part
 
-__all__ = ["CatalogError", "Field", "Layer", "load_agencies", "load_catalog"]
+__all__ = ["SEARCH_PARTS", "CatalogError", "Field", "Layer", "load_agencies", "load_catalog", "search_part"]

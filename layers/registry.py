@@ -29,6 +29,10 @@ VISIBILITIES = {"public", "internal"}
 RESERVED_COLUMNS = {"gid", "fid", "geom", "geom_3857", "search_text", "revision", "expired"}
 # A live layer's features are valid for a window: these two fields say when (etl/live/store.py).
 VALIDITY = ("valid_from", "valid_to")
+# The trigram index on search_text is SEARCH_PARTS partial indexes, one per remainder of gid: PostgreSQL 15 builds
+# a GIN index on one core, and the parts build side by side (etl/indexes.py); search names every part in its
+# WHERE, so that the planner takes them all (mapserver/features/query/search.py).
+SEARCH_PARTS = 2
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 _LAYER_KEYS = {
@@ -116,6 +120,11 @@ class Layer:
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["vi"]
+
+
+def search_part(k: int) -> str:
+    """Part k's rows of the search index, as SQL: the partial index's predicate, and search's test."""
+    return f"mod(gid, {SEARCH_PARTS}) = {k}"
 
 
 def _require(cond: bool, where: str, message: str) -> None:

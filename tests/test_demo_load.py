@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pyogrio
 import pytest
+from psycopg2 import sql
+
+from layers import SEARCH_PARTS, load_catalog, search_part
+from mapserver.features.query.search import SearchTarget, search_statement
+from mapserver.web.catalog import published
 
 TARGETS = {"health": 600, "education": 1500, "transport": 165, "bus_stops": 4000}
 
@@ -47,6 +52,28 @@ def test_version_tables_have_their_indexes_and_a_3857_column(conn, slug):
         cur.execute(f"SELECT count(*) FROM layer_data.{table} "
                     "WHERE NOT ST_Equals(geom_3857, ST_Transform(geom, 3857)) OR ST_SRID(geom) <> 4326")
         assert cur.fetchone()[0] == 0
+
+
+def test_the_search_index_is_in_parts_that_cover_every_row_and_search_uses_each(conn):
+    """The trigram index is built as partial indexes side by side (etl/indexes.py); a search that failed to
+    name a part would fall back to reading the whole table."""
+    table = _published(conn, "health")[1]
+    with conn.cursor() as cur:
+        cur.execute("SELECT indexname, pg_get_expr(i.indpred, i.indrelid) FROM pg_indexes x "
+                    "JOIN pg_index i ON i.indexrelid = format('%%I.%%I', x.schemaname, x.indexname)::regclass "
+                    "WHERE x.schemaname = 'layer_data' AND x.tablename = %s AND x.indexdef LIKE '%%gin_trgm_ops%%'",
+                    (table,))
+        parts = dict(cur.fetchall())
+        assert sorted(parts.values()) == [f"(mod(gid, ({SEARCH_PARTS})::bigint) = {k})" for k in range(SEARCH_PARTS)]
+        cur.execute(f"SELECT count(*) FROM layer_data.{table} WHERE " + " OR ".join(
+            search_part(k) for k in range(SEARCH_PARTS)))
+        assert cur.fetchone()[0] == _published(conn, "health")[2]
+        statement = search_statement([SearchTarget(load_catalog()["health"], published(cur, "health"), 0)], False)
+        cur.execute("SET enable_seqscan = off")
+        cur.execute(sql.SQL("EXPLAIN ") + statement, {"q": "benh vien", "limit": 5, "slug0": "health"})
+        plan = "\n".join(row[0] for row in cur.fetchall())
+        conn.rollback()
+    assert all(f"Bitmap Index Scan on {name}" in plan for name in parts), plan
 
 
 def test_bus_stops_carry_their_route_numbers_and_routes_exist(conn):

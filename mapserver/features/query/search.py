@@ -11,7 +11,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from layers import Field, Layer
+from layers import SEARCH_PARTS, Field, Layer, search_part
 from mapserver.features.query import clauses as c
 from mapserver.web.catalog import Published
 from mapserver.web.state import fetch_guarded
@@ -48,8 +48,19 @@ def _tier(layer: Layer) -> sql.Composable:
         _any_field(layer, "="), _any_field(layer, "starts_with"))
 
 
+def _matches() -> sql.Composable:
+    """A substring or a similar word, asked of each part of the trigram index (layers.SEARCH_PARTS) on its own:
+    the planner takes a partial index only for a test that names its part."""
+    tests = [sql.SQL("t.search_text LIKE {}").format(CONTAINS), sql.SQL("{} <%% t.search_text").format(FOLDED)]
+    return sql.SQL(" OR ").join(sql.SQL("({} AND {})").format(sql.SQL(search_part(k)), test)
+                                for k in range(SEARCH_PARTS) for test in tests)
+
+
+_MATCHES = _matches()
+
+
 def _rows(target: SearchTarget, near: bool) -> sql.Composable:
-    """One layer's best `limit` matches; both match tests are served by the trigram GIN index."""
+    """One layer's best `limit` matches; both match tests are served by the trigram GIN index's parts."""
     distance = c.geodesic_distance("near_") if near else sql.SQL("NULL::double precision")
     extra = [("layer", sql.SQL("{}::text").format(sql.Placeholder(f"slug{target.n}")))]
     if near:
@@ -59,11 +70,11 @@ def _rows(target: SearchTarget, near: bool) -> sql.Composable:
         "CROSS JOIN LATERAL (SELECT {tier} AS tier, word_similarity({q}, t.search_text) AS sim, {dist} AS m) r "
         # `<%` keeps rows above pg_trgm.word_similarity_threshold, which every pooled session sets
         # to SEARCH_SIMILARITY_MIN (mapserver.web.db): the default 0.6 drops one typo in a short word.
-        "WHERE t.search_text LIKE {contains} OR {q} <%% t.search_text "
+        "WHERE {matches} "
         "ORDER BY r.tier, round(r.sim::numeric, 1) DESC, r.m, r.sim DESC, t.id LIMIT %(limit)s)"
     ).format(feature=c.feature(target.layer, target.layer.field_names, extra),
              table=c.table(target.published.table_name), tier=_tier(target.layer), q=FOLDED, dist=distance,
-             contains=CONTAINS)
+             matches=_MATCHES)
 
 
 def search_statement(targets: list[SearchTarget], near: bool) -> sql.Composable:
