@@ -3,8 +3,9 @@
 Agencies' files name places in two ways: the 2025 form ("…, Phường Sài Gòn, Thành phố Hồ Chí Minh") and the old,
 district-based form ("…, P. Bến Nghé, Q.1, TP.HCM"). The second-to-last part tells them apart: a ward
 (phường, xã, đặc khu) there means the 2025 form, anything else (a district) the old one, which is converted with
-`vietnamadminunits`. Only the administrative tail is given to the package: with a street it would geocode
-divided wards over the network. Rows that cannot be read are loaded as they are and listed in the report.
+`vietnamadminunits` (through etl.admin_units). Only the administrative tail is given to the package: with a
+street it would geocode divided wards over the network. Rows that cannot be read are loaded as they are and
+listed in the report.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 from pyproj import Geod
-from vietnamadminunits import ConvertMode, ParseMode, convert_address, parse_address
 
-from etl.admin_units import wards
+from etl.admin_units import convert_legacy, parse_2025, wards
 from etl.report import MAX_LISTED_WARNINGS, LoadReport
 from layers import Layer
 
@@ -53,9 +53,9 @@ def resolve(address: str) -> Resolved | str:
         return "no ward and province in the address / địa chỉ thiếu phường, xã và tỉnh, thành phố"
     new_form = bool(_WARD_PREFIX.match(_fold(parts[-2])))
     if new_form:
-        unit = parse_address(", ".join(parts[-2:]), mode=ParseMode.FROM_2025, keep_street=False)
+        unit = parse_2025(", ".join(parts[-2:]))
     elif len(parts) >= 3:
-        unit = convert_address(", ".join(parts[-3:]), mode=ConvertMode.CONVERT_2025)
+        unit = convert_legacy(", ".join(parts[-3:]))
     else:
         return "no ward before the province / không có phường, xã trước tỉnh, thành phố"
     if not unit.ward_code:
@@ -123,20 +123,33 @@ def normalise(frame: pd.DataFrame, layer: Layer, report: LoadReport, first_row: 
     for name in DERIVED_FIELDS:
         values = np.array([getattr(o, name, None) for o in outcomes], dtype=object)[codes]
         frame.loc[resolved, name] = values[resolved]
-    _check_distance(frame.loc[resolved], rows[resolved], report, distance_factor)
+    _check_distance(frame["geom"].to_numpy()[resolved], outcomes, codes[resolved], rows[resolved], report,
+                    distance_factor)
     return frame
 
 
-def _check_distance(frame: pd.DataFrame, rows: np.ndarray, report: LoadReport, factor: float) -> None:
-    """Warn about rows whose point lies far from their address's ward, in units of the ward's size."""
-    if frame.empty:
+# Metres per degree of a great circle on the mean Earth radius: the screen before the exact (WGS84) distance.
+_METRES_PER_DEGREE = 6_371_008.8 * math.pi / 180
+_SCREEN = 0.98  # the screen's distance is within 1 % of the ellipsoid's at a city's scale
+
+
+def _check_distance(points: np.ndarray, outcomes: list, codes: np.ndarray, rows: np.ndarray, report: LoadReport,
+                    factor: float) -> None:
+    """Warn about rows whose point lies far from their address's ward, in units of the ward's size.
+
+    The wards' centroids and limits are looked up once per outcome; every row is screened with the flat
+    (equirectangular) distance, and only those near or past their limit measured on the ellipsoid."""
+    if len(points) == 0:
         return
-    ward = _centroids().reindex(frame["ward_code"])
-    points = frame["geom"].to_numpy()
+    ward = _centroids().reindex([getattr(o, "ward_code", None) for o in outcomes])
+    lon0, lat0 = ward["lon"].to_numpy()[codes], ward["lat"].to_numpy()[codes]
+    limit = (factor * np.sqrt(ward["area_km2"].fillna(1.0).to_numpy() / math.pi) * 1000.0)[codes]
     lon, lat = shapely.get_x(points), shapely.get_y(points)
-    _, _, metres = _GEOD.inv(lon, lat, ward["lon"].to_numpy(), ward["lat"].to_numpy())
-    limit = factor * np.sqrt(ward["area_km2"].fillna(1.0).to_numpy() / math.pi) * 1000.0
-    for i in np.flatnonzero(metres > limit)[:MAX_LISTED_WARNINGS]:
-        report.warn(f"row {int(rows[i])}: the point is {metres[i] / 1000:.1f} km from the centroid of "
-                    f"{frame['ward'].iloc[i]} ({frame['ward_code'].iloc[i]}), more than {limit[i] / 1000:.1f} km / "
-                    f"điểm cách tâm {frame['ward'].iloc[i]} {metres[i] / 1000:.1f} km")
+    flat = _METRES_PER_DEGREE * np.hypot((lon - lon0) * np.cos(np.radians(lat0)), lat - lat0)
+    near = np.flatnonzero(flat > _SCREEN * limit)
+    _, _, metres = _GEOD.inv(lon[near], lat[near], lon0[near], lat0[near])
+    far = metres > limit[near]
+    for i, m in list(zip(near[far], metres[far], strict=True))[:MAX_LISTED_WARNINGS]:
+        o = outcomes[codes[i]]
+        report.warn(f"row {int(rows[i])}: the point is {m / 1000:.1f} km from the centroid of {o.ward} "
+                    f"({o.ward_code}), more than {limit[i] / 1000:.1f} km / điểm cách tâm {o.ward} {m / 1000:.1f} km")

@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from common.settings import DEFAULTS
-from etl.address import _lookup_keys, resolve
+from etl.address import _GEOD, _centroids, _check_distance, _lookup_keys, resolve
+from etl.report import LoadReport
 from etl.pipeline import LoadOptions, load_file
 from tests.test_cli import _run
 
@@ -147,3 +148,18 @@ def test_wards_load_takes_other_provinces_and_skips_an_unchanged_file(fresh_db_u
     assert "wards <- wards.geojson: read 96, loaded 96" in _run(fresh_db_url, *args).stdout
     assert "already published, skipped" in _run(fresh_db_url, *args).stdout
     assert _run(fresh_db_url, "wards", "load", "--provinces", "7x", check=False).returncode != 0
+
+
+@pytest.mark.parametrize("bearing", [0.0, 45.0, 90.0, 200.0])
+def test_points_just_past_their_wards_limit_are_warned_about_and_those_just_inside_are_not(bearing):
+    """The flat screen before the ellipsoid must not drop a point 1 % past the limit, in any direction."""
+    outcome = resolve("1 Lê Lợi, Phường Sài Gòn, Thành phố Hồ Chí Minh")
+    ward = _centroids().loc[outcome.ward_code]
+    limit = 3.0 * (ward["area_km2"] / 3.141592653589793) ** 0.5 * 1000
+    shares = [0.5, 0.97, 0.99, 1.01, 1.03, 2.0]
+    lon, lat, _ = _GEOD.fwd([ward["lon"]] * len(shares), [ward["lat"]] * len(shares), [bearing] * len(shares),
+                            [limit * s for s in shares])
+    report = LoadReport(layer="health", source="test")
+    _check_distance(shapely.points(lon, lat), [outcome], [0] * len(shares), list(range(len(shares))), report, 3.0)
+    assert [w.split(":")[0] for w in report.warnings] == ["row 3", "row 4", "row 5"]
+    assert all(outcome.ward in w for w in report.warnings)
