@@ -133,11 +133,15 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class SettingsError(RuntimeError):
+    """A setting the operator must set or correct before the command can run."""
+
+
 def database_url(config: dict[str, Any]) -> str:
     """The URL to connect to, or a clear error naming the variable to set."""
     url = config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url:
-        raise RuntimeError(
+        raise SettingsError(
             "DATABASE_URL is not set: run through `make run` (which starts a local PostGIS) "
             "or export DATABASE_URL=postgresql://user:pass@host:port/dbname"
         )

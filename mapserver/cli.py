@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from common import logs
 from common.database import connection
 from common.migrations import MigrationError, apply_migrations, sync_catalog
+from common.settings import SettingsError
 from etl import unfinished
 from etl.live.store import ensure_live_layers
 from mapserver import create_app
@@ -44,7 +45,9 @@ class LazyFlaskGroup(FlaskGroup):
     """Flask's group whose own subcommands (LAZY) are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(LAZY))
+        """Listed without building the app, which needs DATABASE_URL (Flask's own listing builds it to add the
+        app's commands and prints a traceback when it cannot): our app adds none."""
+        return sorted(set(click.Group.list_commands(self, ctx)) | set(LAZY))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in LAZY:
@@ -53,6 +56,13 @@ class LazyFlaskGroup(FlaskGroup):
         for sub in added:
             command.add_command(sub)
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        """A setting the operator must fix (DATABASE_URL unset) is an error message, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except SettingsError as err:
+            raise click.ClickException(str(err)) from err
 
 
 @click.group(cls=LazyFlaskGroup, create_app=create_app, add_version_option=False)

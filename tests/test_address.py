@@ -12,8 +12,8 @@ import shapely
 
 from common.settings import DEFAULTS
 from etl.address import _GEOD, _centroids, _check_distance, _lookup_keys, resolve
-from etl.report import LoadReport
 from etl.pipeline import LoadOptions, load_file
+from etl.report import LoadReport
 from tests.test_cli import _run
 
 # Real hospitals with their pre-2025 addresses in the demo files, and the 2025 ward each now lies in

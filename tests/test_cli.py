@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import psycopg2
+import pytest
 
 from common.audit import cli_actor
 
@@ -21,6 +22,25 @@ def _run(db_url, *args, check=True):
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def _run_without_database(*args):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run([MAPSERVER, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_every_command_without_a_database():
+    result = _run_without_database("--help")
+    assert result.returncode == 0 and result.stderr == ""
+    listed = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert {"db", "etl", "layers", "demo", "live", "routes", "run", "shell"} <= listed
+
+
+@pytest.mark.parametrize("args", [("layers", "list"), ("db", "migrate"), ("routes",)])
+def test_a_command_run_without_a_database_says_what_to_set_not_a_traceback(args):
+    result = _run_without_database(*args)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: DATABASE_URL is not set")
 
 
 def test_layers_list_shows_every_published_layer(db_url):
