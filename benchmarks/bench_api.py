@@ -42,10 +42,10 @@ import requests
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl.load import table_ident
 from etl.pipeline import LoadOptions, load_file
+from etl.schema import bring_up
 from layers import load_catalog
 from mapserver.features.query.features import ItemsQuery, items_params, items_plan, items_statement
 from mapserver.features.query.proximity import PLAN as NEAREST_PLAN
@@ -116,9 +116,8 @@ def load_bench_db(url: str, workdir: Path) -> str:
     write_points(csv, FEATURES, DEFAULTS["AREA_BBOX"])
     conn = psycopg2.connect(dsn)
     try:
-        apply_migrations(conn)
         catalog = load_catalog()
-        sync_catalog(conn, catalog)
+        bring_up(conn, catalog)
         report = load_file(conn, catalog["health"], csv, LoadOptions(area=DEFAULTS["AREA_BBOX"], progress=False))
         table = published(conn.cursor(), "health").table_name
         if FILE_ORDER:

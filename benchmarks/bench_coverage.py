@@ -16,11 +16,11 @@ from pathlib import Path
 
 import psycopg2
 
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl.admin_units import wards_area, write_wards_file
 from etl.demo import generate_demo_city
 from etl.pipeline import LoadOptions, load_file
+from etl.schema import bring_up
 from layers import load_catalog
 from mapserver.coverage import query as coverage_sql
 from tests import pg
@@ -38,8 +38,7 @@ NAIVE = (
 
 def _load(conn, workdir: Path) -> None:
     catalog = load_catalog()
-    apply_migrations(conn)
-    sync_catalog(conn, catalog)
+    bring_up(conn, catalog)
     wards = write_wards_file(workdir / "wards.geojson", "all")
     load_file(conn, catalog["wards"], wards, LoadOptions(area=wards_area(wards), progress=False))
     health = generate_demo_city(workdir / "demo")["health"]

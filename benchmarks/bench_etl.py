@@ -35,10 +35,10 @@ import shapely
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl.admin_units import legacy_wards, wards
 from etl.load import table_ident
+from etl.schema import bring_up
 from layers import load_catalog
 from tests import pg
 
@@ -181,8 +181,7 @@ def _throwaway_database() -> tuple[str, str]:
     dsn = pg.dsn_for(url, name)
     conn = psycopg2.connect(dsn)
     try:
-        apply_migrations(conn)
-        sync_catalog(conn, load_catalog())
+        bring_up(conn, load_catalog())
     finally:
         conn.close()
     return name, dsn

@@ -19,12 +19,12 @@ import psycopg2
 import requests
 from psycopg2 import sql
 
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl.demo import generate_demo_city
 from etl.demo.generate import FEED_FILE
 from etl.load import table_ident
 from etl.pipeline import LoadOptions, load_file
+from etl.schema import bring_up
 from etl.timetable import NETWORK, load_feed
 from layers import load_catalog
 from mapserver.journeys import planner
@@ -48,9 +48,8 @@ def _load(url: str, workdir: Path) -> str:
     files = generate_demo_city(workdir)
     conn = psycopg2.connect(dsn)
     try:
-        apply_migrations(conn)
         catalog = load_catalog()
-        sync_catalog(conn, catalog)
+        bring_up(conn, catalog)
         options = LoadOptions(area=DEFAULTS["AREA_BBOX"], progress=False)
         load_file(conn, catalog["health"], files["health"], options)
         started = time.monotonic()

@@ -33,10 +33,9 @@ import psycopg2
 import requests
 
 from benchmarks.bench_api import WRK_SCRIPT, _vacuum, http_load, write_points
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
-from etl.live.store import ensure_live_layers
 from etl.pipeline import LoadOptions, load_file
+from etl.schema import bring_up
 from layers import load_catalog
 from mapserver.accounts import tokens
 from mapserver.live.stream.service import open_files_as_allowed
@@ -67,10 +66,8 @@ def load_bench_db(url: str, workdir: Path) -> tuple[str, str]:
     write_points(csv, FEATURES, DEFAULTS["AREA_BBOX"])
     conn = psycopg2.connect(dsn)
     try:
-        apply_migrations(conn)
         catalog = load_catalog()
-        sync_catalog(conn, catalog)
-        ensure_live_layers(conn, catalog)
+        bring_up(conn, catalog)
         load_file(conn, catalog["health"], csv, LoadOptions(area=DEFAULTS["AREA_BBOX"], progress=False))
         with conn, conn.cursor() as cur:
             admin = tokens.create(cur, name="bench-admin", role="admin", agency=None, days=1, created_by="bench")[0]

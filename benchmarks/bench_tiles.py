@@ -24,12 +24,12 @@ import psycopg2
 from psycopg2 import sql
 from werkzeug.serving import make_server
 
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl import indexes, load
 from etl.demo import generate_demo_city
 from etl.pipeline import LoadOptions, load_file
 from etl.publish import publish
+from etl.schema import bring_up
 from layers import load_catalog
 from mapserver import create_app
 from tests import pg
@@ -149,8 +149,7 @@ def main() -> None:
     catalog = load_catalog()
     conn = psycopg2.connect(dsn)
     try:
-        apply_migrations(conn)
-        sync_catalog(conn, catalog)
+        bring_up(conn, catalog)
         with tempfile.TemporaryDirectory() as tmp:
             _load_demo(conn, catalog, Path(tmp))
         print(f"  map page first view at 360 px (demo city): {_first_view_bytes(dsn) / 1000:.1f} kB from our server")

@@ -14,10 +14,10 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from common import logs
 from common.database import connection
-from common.migrations import MigrationError, apply_migrations, sync_catalog
+from common.migrations import MigrationError
 from common.settings import SettingsError
 from etl import unfinished
-from etl.live.store import ensure_live_layers
+from etl.schema import bring_up
 from mapserver import create_app
 
 # Subcommand -> "module:attribute" of its click command, then of commands added to it from other rooms.
@@ -82,9 +82,7 @@ def db_migrate() -> None:
     """Apply pending migrations in sql/, sync the layer catalog, drop the tables of crashed loads."""
     try:
         with connection(current_app.config, application_name="mapserver-migrate") as conn:
-            applied = apply_migrations(conn)
-            sync_catalog(conn, current_app.extensions["mapserver.catalog"])
-            ensure_live_layers(conn, current_app.extensions["mapserver.catalog"])
+            applied = bring_up(conn, current_app.extensions["mapserver.catalog"])
             abandoned = unfinished.drop_abandoned(conn)
     except MigrationError as err:
         raise click.ClickException(str(err)) from err

@@ -7,12 +7,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from common.migrations import apply_migrations, sync_catalog
+from common.migrations import apply_migrations
 from common.settings import DEFAULTS
 from etl.admin_units import wards_area, write_wards_file
 from etl.demo.generate import FEED_FILE
-from etl.live.store import ensure_live_layers
 from etl.pipeline import LoadOptions, load_file
+from etl.schema import bring_up
 from etl.timetable import load_feed
 from layers import load_catalog
 from mapserver import create_app
@@ -76,9 +76,7 @@ def template_db(catalog, demo_files, wards_file):
     name = pg.create_database(url, "mapserver_tmpl")
     conn = psycopg2.connect(pg.dsn_for(url, name))
     try:
-        apply_migrations(conn)
-        sync_catalog(conn, catalog)
-        ensure_live_layers(conn, catalog)
+        bring_up(conn, catalog)
         reports = {"wards": load_file(conn, catalog["wards"], wards_file, LoadOptions(area=wards_area(wards_file)))}
         reports |= {slug: load_file(conn, catalog[slug], demo_files[slug], LoadOptions(area=DEFAULTS["AREA_BBOX"]))
                     for slug in DEMO_SLUGS}

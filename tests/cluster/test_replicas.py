@@ -17,10 +17,10 @@ import psycopg2
 import pytest
 import requests
 
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS, database_read_urls
 from etl.admin_units import wards_area
 from etl.pipeline import LoadOptions, load_file
+from etl.schema import bring_up
 from etl.timetable import load_feed
 from mapserver import create_app
 from mapserver.accounts import tokens
@@ -63,8 +63,7 @@ def _loaded_primary(found: Servers, catalog, folder: Path, wards_file: Path | No
     primary = found.primary()
     conn = psycopg2.connect(primary.url())
     try:
-        apply_migrations(conn)
-        sync_catalog(conn, catalog)
+        bring_up(conn, catalog)
         if wards_file:
             load_file(conn, catalog["wards"], wards_file, LoadOptions(area=wards_area(wards_file)))
             load_feed(conn, write_feed(folder / "grid.zip", seed=3, lines=4), LoadOptions(area=AREA))

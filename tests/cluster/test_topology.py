@@ -17,9 +17,9 @@ import psycopg2
 import pytest
 import requests
 
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl.pipeline import LoadOptions, load_file
+from etl.schema import bring_up
 from tests.agency.conftest import bearer, health_geojson, make_accounts
 from tests.cluster.nginx import FAIL_TIMEOUT_S, TRUSTED_PROXIES, Nginx, nginx
 from tests.cluster.standby import Server, multi_host_url, servers
@@ -51,8 +51,7 @@ def _load_primary(primary: Server, catalog, demo_files) -> str:
     """The schema, the catalog and the demo health layer on the primary; returns an admin token."""
     conn = psycopg2.connect(primary.url())
     try:
-        apply_migrations(conn)
-        sync_catalog(conn, catalog)
+        bring_up(conn, catalog)
         load_file(conn, catalog["health"], demo_files["health"], LoadOptions(area=AREA))
     finally:
         conn.close()

@@ -14,11 +14,10 @@ import pytest
 import requests
 from aiohttp import web
 
-from common.migrations import apply_migrations, sync_catalog
 from common.settings import DEFAULTS
 from etl.live.events import events_after
-from etl.live.store import ensure_live_layers
 from etl.live.writes import Actor, create
+from etl.schema import bring_up
 from mapserver.live.stream.hub import QUEUE_MAX, Hub
 from mapserver.live.stream.queries import Queries
 from mapserver.live.stream.server import create_app
@@ -191,9 +190,7 @@ def test_a_postgresql_restart_loses_no_event(tmp_path, catalog):
     with pg.throwaway_cluster() as cluster:
         url = cluster("url")
         conn = psycopg2.connect(url)
-        apply_migrations(conn)
-        sync_catalog(conn, catalog)
-        ensure_live_layers(conn, catalog)
+        bring_up(conn, catalog)
         conn.close()
         with stream_service(url, tmp_path / "stream.log") as service:
             client = SseClient(changes(service.base), timeout_s=60).opened()
