@@ -184,7 +184,20 @@ def load(overrides: dict[str, Any] | None = None, instance: Path | None = None) 
             settings[name] = os.environ[name]
     settings.update(_upper(overrides or {}))
     settings["AREA_BBOX"] = tuple(float(v) for v in settings["AREA_BBOX"])
+    _check_memory("ETL_INDEX_MEMORY", settings["ETL_INDEX_MEMORY"])
     return settings
+
+
+# A PostgreSQL memory setting: a number of kB, or a number and its unit.
+_MEMORY = re.compile(r"\s*(\d+)\s*(B|kB|MB|GB|TB)?\s*")
+_KILOBYTES = {"B": 1 / 1024, None: 1, "kB": 1, "MB": 1 << 10, "GB": 1 << 20, "TB": 1 << 30}
+
+
+def _check_memory(name: str, value: Any) -> None:
+    """Refused when the settings are read, not when PostgreSQL refuses it at the end of a load's COPY."""
+    match = _MEMORY.fullmatch(str(value))
+    if not match or not (1 << 10) <= int(match[1]) * _KILOBYTES[match[2]] <= (1 << 31) - 1:
+        raise SettingsError(f"{name} = {value!r} is not a PostgreSQL memory size from 1MB to 2047GB, such as \"512MB\"")
 
 
 def _upper(mapping: dict[str, Any]) -> dict[str, Any]:

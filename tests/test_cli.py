@@ -43,6 +43,16 @@ def test_a_command_run_without_a_database_says_what_to_set_not_a_traceback(args)
     assert result.stderr.startswith("Error: DATABASE_URL is not set")
 
 
+@pytest.mark.parametrize("memory", ["lots", "512 mb", "100kB"])
+def test_a_load_with_a_wrong_index_memory_setting_is_refused_before_reading(fresh_db_url, demo_files, memory):
+    result = subprocess.run([MAPSERVER, "etl", "load", str(demo_files["health"]), "--layer", "health"],
+                            env={**os.environ, "DATABASE_URL": fresh_db_url, "MAPSERVER_ETL_INDEX_MEMORY": memory},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"Error: ETL_INDEX_MEMORY = '{memory}' is not a PostgreSQL memory size")
+    assert _run(fresh_db_url, "layers", "versions", "health").stdout.count("\n") == 1
+
+
 def test_layers_list_shows_every_published_layer(db_url):
     out = _run(db_url, "layers", "list").stdout
     for slug in ("health", "education", "transport", "bus_stops"):
