@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+import psycopg2
 import requests
 from pyproj import Geod
+
+# Vietnamese letters with every tone mark, both cases: Vietnamese Unicode (TCVN 6909) in its composed form.
+BASES = "aăâeêioôơuưy"
+TONES = "\u0300\u0301\u0309\u0303\u0323"
+LETTERS = [unicodedata.normalize("NFC", b + t) for b in BASES for t in ["", *TONES]] + ["đ"]
 
 
 def search(server, **params):
@@ -22,6 +30,21 @@ def test_d_and_đ_are_the_same_letter(server):
     with_d = search(server, q="dong", layer="health", limit=20)
     with_đ = search(server, q="Đồng", layer="health", limit=20)
     assert with_d and [f["id"] for f in with_d] == [f["id"] for f in with_đ]
+
+
+def test_fold_takes_every_vietnamese_letter_to_its_base_letter(db_url):
+    letters = LETTERS + [letter.upper() for letter in LETTERS]
+    expected = ["d" if c in "đĐ" else unicodedata.normalize("NFD", c)[0].lower() for c in letters]
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT mapserver.fold(c) FROM unnest(%s::text[]) WITH ORDINALITY u(c, n) ORDER BY n",
+                        (letters,))
+            assert [row[0] for row in cur.fetchall()] == expected
+            cur.execute("SELECT mapserver.fold('Bệnh viện Đa khoa Đồng Nai'), mapserver.fold(NULL)")
+            assert cur.fetchone() == ("benh vien da khoa dong nai", None)
+    finally:
+        conn.close()
 
 
 def test_one_typo_is_tolerated(server):
