@@ -68,9 +68,10 @@ def test_the_search_index_is_in_parts_that_cover_every_row_and_search_uses_each(
         cur.execute(f"SELECT count(*) FROM layer_data.{table} WHERE " + " OR ".join(
             search_part(k) for k in range(SEARCH_PARTS)))
         assert cur.fetchone()[0] == _published(conn, "health")[2]
-        statement = search_statement([SearchTarget(load_catalog()["health"], published(cur, "health"), 0)], False)
+        statement = search_statement([SearchTarget(load_catalog()["health"], published(cur, "health"), 0)], False, 2)
         cur.execute("SET enable_seqscan = off")
-        cur.execute(sql.SQL("EXPLAIN ") + statement, {"q": "benh vien", "limit": 5, "slug0": "health"})
+        cur.execute(sql.SQL("EXPLAIN ") + statement,
+                    {"q": "benh vien", "w0": "benh", "w1": "vien", "limit": 5, "slug0": "health"})
         plan = "\n".join(row[0] for row in cur.fetchall())
         conn.rollback()
     assert all(f"Bitmap Index Scan on {name}" in plan for name in parts), plan

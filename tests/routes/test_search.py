@@ -6,7 +6,12 @@ import unicodedata
 
 import psycopg2
 import requests
+from psycopg2 import sql
 from pyproj import Geod
+
+from layers import load_catalog
+from mapserver.features.query.search import WORDS_MAX, SearchTarget, query_words, search_statement
+from mapserver.web.catalog import published
 
 # Vietnamese letters with every tone mark, both cases: Vietnamese Unicode (TCVN 6909) in its composed form.
 BASES = "aăâeêioôơuưy"
@@ -51,6 +56,41 @@ def test_one_typo_is_tolerated(server):
     right = {f["id"] for f in search(server, q="benh vien nhi", layer="health", limit=5)}
     typo = [f["id"] for f in search(server, q="bemh vien nhi", layer="health", limit=5)]
     assert typo and set(typo) <= right | set(typo) and typo[0] in right
+
+
+def test_every_word_must_be_found_one_matching_word_is_not_a_match(server):
+    assert search(server, q="benh vien nhi", layer="health", limit=5)
+    assert search(server, q="benh vien qxqxqx", layer="health", limit=5) == []
+    assert search(server, q="bemh vien nhi", layer="health", limit=5)
+
+
+def test_the_query_words_are_its_words_once_each_up_to_the_most_tested():
+    assert query_words("Bệnh viện  Nhi, bệnh-viện (Q.1)") == ["bệnh", "viện", "nhi", "q", "1"]
+    assert query_words("!!! ...") == []
+    assert len(query_words(" ".join(f"w{i}" for i in range(20)))) == WORDS_MAX
+
+
+def _plan(db_url, q: str, limit: int) -> str:
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            target = SearchTarget(load_catalog()["health"], published(cur, "health"), 0)
+            words = query_words(q)
+            cur.execute(sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + search_statement([target], False, len(words)),
+                        {"q": q, "limit": limit, "slug0": "health", **{f"w{i}": w for i, w in enumerate(words)}})
+            return "\n".join(row[0] for row in cur.fetchall())
+    finally:
+        conn.close()
+
+
+def test_similar_spellings_are_searched_only_when_the_query_as_typed_finds_less_than_a_page(db_url):
+    """The similar phase's scan is behind a one-time test: on a large layer it is most of a search's cost."""
+    similar_scan = "One-Time Filter"
+    found_as_typed = _plan(db_url, "benh vien", 3)
+    assert similar_scan in found_as_typed
+    assert "never executed" in found_as_typed.split(similar_scan)[1].splitlines()[1]
+    with_a_typo = _plan(db_url, "bemh vien", 3)
+    assert "never executed" not in with_a_typo.split(similar_scan)[1].splitlines()[1]
 
 
 def test_exact_then_prefix_then_similar(server):

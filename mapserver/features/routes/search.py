@@ -12,9 +12,10 @@ from mapserver.features.query.search import SearchTarget, search_json
 
 @route(bp, "/search", summary="Search", tag="search", media_type=GEOJSON,
        params=(*COMMON, Q, SEARCH_LAYER, NEAR, SEARCH_LIMIT),
-       description="Across the searchable fields of the public layers; with or without diacritics, one typo "
-                   "tolerated. Exact matches first, then prefix matches, then by similarity (nearer first when "
-                   "`near` is given). Each feature has `properties.layer`.")
+       description="Across the searchable fields of the public layers, with or without diacritics: the query as "
+                   "typed first; when that finds fewer than `limit`, features where every word of the query is "
+                   "found with about one typo a word. Exact matches first, then prefix matches, then by similarity "
+                   "(nearer first when `near` is given). Each feature has `properties.layer`.")
 def search(args):
     layers = [get_readable_layer(args.layer)] if args.layer else readable_layers()
     layers = [layer for layer in layers if layer.searchable]
