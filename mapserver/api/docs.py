@@ -52,7 +52,9 @@ def _operation(r: Route, layer: Layer | None = None) -> dict[str, Any]:
             "304": {"description": "Not modified (If-None-Match matched the ETag)."},
             "400": {"description": "Invalid parameter.", "content": {"application/json": {"schema": ERROR}}},
             "404": {"description": "Not found.", "content": {"application/json": {"schema": ERROR}}},
-            "503": {"description": "Database unavailable.", "content": {"application/json": {"schema": ERROR}}},
+            "503": {"description": "Database unavailable (code ServiceUnavailable: try again), or the request took "
+                           "longer than the server allows (code Timeout: ask for less).",
+                    "content": {"application/json": {"schema": ERROR}}},
         },
     }
 

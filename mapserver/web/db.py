@@ -27,12 +27,13 @@ from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.sql
 from flask import Flask, current_app, g
 
 from common.settings import database_read_urls, database_url
-from mapserver.web.errors import DatabaseUnavailable, error_response
+from mapserver.web.errors import DatabaseUnavailable, TookTooLong, error_response
 
 if TYPE_CHECKING:
     from mapserver.web.compiled import Compiled
@@ -249,7 +250,7 @@ def _replace(conn: Connection) -> Connection:
 
 def _unavailable(exc: psycopg2.Error) -> DatabaseUnavailable:
     log.warning("database error: %s", exc)
-    return DatabaseUnavailable()
+    return TookTooLong() if isinstance(exc, psycopg2.errors.QueryCanceled) else DatabaseUnavailable()
 
 
 def _cursor(conn: Connection, raw_text: bool):

@@ -82,6 +82,17 @@ class DatabaseUnavailable(ApiError):
     vi = "Cơ sở dữ liệu tạm thời không truy cập được; vui lòng thử lại sau."
 
 
+class TookTooLong(DatabaseUnavailable):
+    """The statement ran past STATEMENT_TIMEOUT_MS: the database is up, and the same request would fail again,
+    so the client is told to ask for less instead of to retry."""
+
+    code = "Timeout"
+    en = ("The request took longer than the server allows; ask for less: a smaller area, fewer features, "
+          "or more words in a search.")
+    vi = ("Yêu cầu cần quá nhiều thời gian để trả lời; hãy thu hẹp: vùng nhỏ hơn, ít đối tượng hơn, "
+          "hoặc thêm từ khi tìm kiếm.")
+
+
 _HTTP_VI = {
     400: "Yêu cầu không hợp lệ.",
     401: "Cần đăng nhập.",

@@ -10,8 +10,10 @@ from psycopg2 import sql
 from pyproj import Geod
 
 from layers import load_catalog
+from mapserver import create_app
 from mapserver.features.query.search import WORDS_MAX, SearchTarget, query_words, search_statement
 from mapserver.web.catalog import published
+from tests.serving import serving
 
 # Vietnamese letters with every tone mark, both cases: Vietnamese Unicode (TCVN 6909) in its composed form.
 BASES = "aăâeêioôơuưy"
@@ -124,3 +126,17 @@ def test_search_errors(server):
         r = requests.get(f"{server}/api/search", params=params, timeout=30)
         assert r.status_code in (400, 404), params
         assert "code" in r.json()
+
+
+def test_a_search_past_the_statement_timeout_says_to_ask_for_less_not_that_the_database_is_down(fresh_db_url):
+    conn = psycopg2.connect(fresh_db_url)
+    with conn, conn.cursor() as cur:  # every fold now takes longer than the whole statement may
+        cur.execute("CREATE OR REPLACE FUNCTION mapserver.fold(text) RETURNS text LANGUAGE plpgsql IMMUTABLE "
+                    "STRICT AS $$ BEGIN PERFORM pg_sleep(1); RETURN lower($1); END $$")
+    conn.close()
+    with serving(create_app({"DATABASE_URL": fresh_db_url, "STATEMENT_TIMEOUT_MS": 300})) as base:
+        r = requests.get(f"{base}/api/search", params={"q": "benh vien", "lang": "en"}, timeout=30)
+        health = requests.get(f"{base}/healthz", timeout=30)
+    assert r.status_code == 503 and r.json()["code"] == "Timeout"
+    assert "ask for less" in r.json()["description"] and "thu hẹp" in r.json()["messages"]["vi"]
+    assert health.status_code == 200 and health.json()["database"] == "up"
