@@ -7,6 +7,7 @@ import pytest
 
 from etl.admin_units import province_codes, wards
 from etl.cli import DEMO_FILES
+from mapserver.web.catalog import published
 from tests.test_cli import _run
 
 
@@ -36,9 +37,7 @@ def test_the_wards_layer_is_published_with_every_ward_of_the_city(conn, wards_fi
     assert report.rows_read == pyogrio.read_info(wards_file)["features"] == 168
     assert report.rows_rejected == 0 and report.published
     with conn.cursor() as cur:
-        cur.execute("SELECT v.table_name FROM mapserver.layers l JOIN mapserver.layer_versions v "
-                    "ON v.layer_slug = l.slug AND v.version = l.published_version WHERE l.slug = 'wards'")
-        table = cur.fetchone()[0]
+        table = published(cur, "wards").table_name
         cur.execute(f"SELECT count(*), count(DISTINCT code), min(province_code), max(province_code), "
                     f"sum(area_km2) FROM layer_data.{table}")
         count, codes, low, high, area = cur.fetchone()

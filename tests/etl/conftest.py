@@ -10,6 +10,7 @@ from psycopg2 import sql
 
 from common.migrations import sync_catalog
 from layers.registry import parse_layer
+from mapserver.web import catalog
 
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
 WORLD = (-180.0, -90.0, 180.0, 90.0)
@@ -73,9 +74,7 @@ def leftovers(conn, slug: str) -> tuple[list[str], list[tuple]]:
 def rows_of(conn, slug: str, columns: str = "id, name", order_by: str = "gid") -> list[tuple]:
     """The published rows of a layer (table name from the catalog row, not from a request)."""
     with conn.cursor() as cur:
-        cur.execute("SELECT table_name FROM mapserver.layer_versions v JOIN mapserver.layers l "
-                    "ON l.slug = v.layer_slug AND l.published_version = v.version WHERE l.slug = %s", (slug,))
-        table = cur.fetchone()[0]
+        table = catalog.published(cur, slug).table_name
         cur.execute(sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
             sql.SQL(columns), sql.Identifier("layer_data", table), sql.SQL(order_by)))
         result = cur.fetchall()

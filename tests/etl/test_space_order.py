@@ -11,6 +11,7 @@ from psycopg2 import sql
 from common.settings import DEFAULTS
 from etl import space_order
 from etl.pipeline import LoadOptions, load_file
+from mapserver.web.catalog import published
 from tests.etl.conftest import rows_of
 
 AREA = DEFAULTS["AREA_BBOX"]
@@ -71,9 +72,7 @@ def _health_csv(tmp_path, n: int):
 def _physical(db, slug: str) -> list[tuple]:
     """(heap page, gid, id, lon, lat) of every row of the published version."""
     with db.cursor() as cur:
-        cur.execute("SELECT v.table_name FROM mapserver.layer_versions v JOIN mapserver.layers l "
-                    "ON l.slug = v.layer_slug AND l.published_version = v.version WHERE l.slug = %s", (slug,))
-        table = sql.Identifier("layer_data", cur.fetchone()[0])
+        table = sql.Identifier("layer_data", published(cur, slug).table_name)
         cur.execute(sql.SQL("SELECT (ctid::text::point)[0]::int, gid, id, ST_X(geom), ST_Y(geom) FROM {} "
                             "ORDER BY ctid").format(table))
         rows = cur.fetchall()

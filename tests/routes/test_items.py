@@ -6,7 +6,6 @@ import requests
 import shapely
 from shapely.geometry import box, shape
 
-from tests import pg
 from tests.routes.test_tiles import published_table
 
 
@@ -125,12 +124,12 @@ def test_links_follow_each_requests_host_and_root(app):
         assert hrefs and all(h.startswith(f"http://{host}{root}/api/collections/health") for h in hrefs), hrefs
 
 
-def test_pages_without_filters_are_the_rows_in_gid_order(server, db_url):
+def test_pages_without_filters_are_the_rows_in_gid_order(server, conn):
     """Such pages are read by their keys first (mapserver.features.query.features._page_rows): same rows, same order."""
-    table = pg.fetch(db_url, "SELECT v.table_name FROM mapserver.layer_versions v JOIN mapserver.layers l"
-                             " ON l.slug = v.layer_slug AND l.published_version = v.version"
-                             " WHERE l.slug = 'health'")[0][0]
-    expected = [r[0] for r in pg.fetch(db_url, f"SELECT id FROM layer_data.{table} ORDER BY gid LIMIT 9 OFFSET 30")]
+    with conn.cursor() as cur:
+        _, table = published_table(cur, "health")
+        cur.execute(f"SELECT id FROM layer_data.{table} ORDER BY gid LIMIT 9 OFFSET 30")
+        expected = [r[0] for r in cur.fetchall()]
     body = items(server, "health", limit=9, offset=30).json()
     assert [f["id"] for f in body["features"]] == expected and body["numberReturned"] == 9
 

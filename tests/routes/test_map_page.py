@@ -12,6 +12,7 @@ import requests
 from werkzeug.serving import make_server
 
 import mapserver
+from mapserver.web.catalog import published
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -161,9 +162,8 @@ def test_layers_toggle_off_and_on(run):
 @pytest.mark.browser
 def test_search_finds_a_known_feature(run, db_url):
     with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT v.table_name FROM mapserver.layers l JOIN mapserver.layer_versions v "
-                    "ON v.layer_slug = l.slug AND v.version = l.published_version WHERE l.slug = 'health'")
-        cur.execute(f"SELECT id, name FROM layer_data.{cur.fetchone()[0]} WHERE kind = 'hospital' ORDER BY gid LIMIT 1")
+        cur.execute(f"SELECT id, name FROM layer_data.{published(cur, 'health').table_name} "
+                    "WHERE kind = 'hospital' ORDER BY gid LIMIT 1")
         feature_id, name = cur.fetchone()
     page = run().open("/").page
     page.fill("#search-q", name)

@@ -6,6 +6,8 @@ import pytest
 import requests
 from pyproj import Geod
 
+from mapserver.web.catalog import published
+
 GEOD = Geod(ellps="WGS84")
 HERE = (106.70, 10.78)
 
@@ -13,9 +15,7 @@ HERE = (106.70, 10.78)
 def brute_force(conn, slug, lon, lat, where="", params=()):
     """Every feature's geodesic distance, straight from the published table, nearest first."""
     with conn.cursor() as cur:
-        cur.execute("SELECT v.table_name FROM mapserver.layers l JOIN mapserver.layer_versions v "
-                    "ON v.layer_slug = l.slug AND v.version = l.published_version WHERE l.slug = %s", (slug,))
-        table = cur.fetchone()[0]
+        table = published(cur, slug).table_name
         cur.execute(f"SELECT id, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography) d "
                     f"FROM layer_data.{table} {where} ORDER BY d, id", (lon, lat, *params))
         return cur.fetchall()

@@ -17,6 +17,7 @@ from common.settings import DEFAULTS
 from etl.pipeline import LoadOptions, load_file
 from etl.publish import publish
 from mapserver import create_app
+from mapserver.web.catalog import published
 from tests.serving import serving
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -36,9 +37,8 @@ def decode(data: bytes) -> dict:
 
 
 def published_table(cur, slug: str) -> tuple[int, str]:
-    cur.execute("SELECT v.version, v.table_name FROM mapserver.layers l JOIN mapserver.layer_versions v "
-                "ON v.layer_slug = l.slug AND v.version = l.published_version WHERE l.slug = %s", (slug,))
-    return cur.fetchone()
+    layer = published(cur, slug)
+    return layer.version, layer.table_name
 
 
 def db_features(cur, slug: str, z: int, x: int, y: int) -> dict[str, tuple]:
