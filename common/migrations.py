@@ -51,10 +51,7 @@ def apply_migrations(conn, directory: Path = SQL_DIR) -> list[str]:
                     raise MigrationError(f"{path.name} changed after it was applied; add a new migration instead")
                 continue
             try:
-                with conn, conn.cursor() as cur:  # the file and its record commit together
-                    cur.execute(text)
-                    cur.execute("INSERT INTO public.schema_migrations (name, sha256) VALUES (%s, %s)",
-                                (path.name, digest))
+                _apply(conn, path.name, text, digest)
             except psycopg2.errors.InsufficientPrivilege as exc:
                 raise MigrationError(
                     f"{path.name}: {exc.diag.message_primary}. The database user may not create extensions: "
@@ -67,6 +64,25 @@ def apply_migrations(conn, directory: Path = SQL_DIR) -> list[str]:
         with conn, conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     return applied
+
+
+# What a migration meets when another database of the same cluster created a cluster-wide object (a role) in
+# the same instant: the advisory lock serialises migrators of one database only.
+_CLUSTER_RACE = (psycopg2.errors.UniqueViolation, psycopg2.errors.DuplicateObject)
+
+
+def _apply(conn, name: str, text: str, digest: str) -> None:
+    """The file and its record, committed together; once more when it lost such a race, which the other
+    migrator has committed by the time ours fails (ours waited on it), so the file's own checks now see it."""
+    for attempt in (1, 2):
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(text)
+                cur.execute("INSERT INTO public.schema_migrations (name, sha256) VALUES (%s, %s)", (name, digest))
+            return
+        except _CLUSTER_RACE:
+            if attempt == 2:
+                raise
 
 
 def _add_new_fields(cur, layer: Layer) -> None:

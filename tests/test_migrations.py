@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 
 import psycopg2
 import pytest
@@ -149,3 +151,52 @@ def test_the_publication_history_is_backfilled_so_a_rollback_works_after_the_upg
         assert cur.fetchall() == [(1, "publish", "cli:lan"), (2, "publish", "unknown")]
     empty_db.rollback()
     assert rollback(empty_db, "health", actor="cli:lan") == 1
+
+
+def _waiting_on_a_lock(url: str, dbname: str, timeout_s: float = 30) -> None:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                            (dbname,))
+                if cur.fetchone()[0]:
+                    return
+                time.sleep(0.05)
+            raise AssertionError(f"no session of {dbname} waited on a lock")
+    finally:
+        conn.close()
+
+
+def test_a_database_migrating_while_another_of_the_cluster_creates_the_shared_role_gets_it_too():
+    """Roles belong to the cluster and the migrators' advisory lock to one database: on a fresh cluster, the
+    second to create mapserver_app waits for the first and then meets a duplicate, and must still migrate."""
+    with pg.throwaway_cluster() as cluster:
+        url = cluster("url")
+        other = psycopg2.connect(url)  # another database's migrator, in its own transaction
+        with other.cursor() as cur:
+            cur.execute("CREATE ROLE mapserver_app NOLOGIN")
+        name = pg.create_database(url, "mapserver_race")
+        conn = psycopg2.connect(pg.dsn_for(url, name))
+        outcome: dict = {}
+
+        def migrate() -> None:
+            try:
+                outcome["applied"] = apply_migrations(conn)
+            except MigrationError as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=migrate)
+        thread.start()
+        _waiting_on_a_lock(url, name)
+        other.commit()
+        thread.join(120)
+        other.close()
+        with conn.cursor() as cur:
+            cur.execute("SELECT has_schema_privilege('mapserver_app', 'mapserver', 'USAGE')")
+            granted = cur.fetchone()[0]
+        conn.close()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["applied"] == [f.name for f in sorted(SQL_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))] and granted
