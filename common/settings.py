@@ -55,6 +55,11 @@ DEFAULTS: dict[str, Any] = {
     # streams are on this origin. The stream service marks expired features every LIVE_SWEEP_S.
     "LIVE_STREAM_URL": None,
     "LIVE_SWEEP_S": 1.0,
+    # Each idle stream gets a comment this often: keep it well inside the read timeout of every proxy in front.
+    "LIVE_STREAM_KEEPALIVE_S": 15.0,
+    # Events a stream may have waiting (a client that stopped reading) before it is closed; it resumes from its
+    # Last-Event-ID with nothing lost.
+    "LIVE_STREAM_QUEUE_MAX": 2000,
     "LIVE_MAX_BODY_BYTES": 5 * 1024 * 1024,  # one write (a FeatureCollection or a CAP message)
     "LIVE_CHANGES_LIMIT_MAX": 1000,  # events per `?since=` answer
     # Write path.

@@ -18,7 +18,7 @@ from common.settings import DEFAULTS
 from etl.live.events import events_after
 from etl.live.writes import Actor, create
 from etl.schema import bring_up
-from mapserver.live.stream.hub import QUEUE_MAX, Hub
+from mapserver.live.stream.hub import Hub
 from mapserver.live.stream.queries import Queries
 from mapserver.live.stream.server import create_app
 from tests import pg
@@ -155,7 +155,8 @@ def test_a_stream_that_cannot_keep_up_is_closed_and_resumes_with_nothing_lost(li
     dsn = live_db[0]
     followed(live_stream, newest(dsn))
     client = SseClient(changes(live_stream), timeout_s=60).opened()
-    burst = add_events(dsn, "alerts", [f"burst-{i}" for i in range(3 * QUEUE_MAX)], padding=4000)
+    queue_max = DEFAULTS["LIVE_STREAM_QUEUE_MAX"]
+    burst = add_events(dsn, "alerts", [f"burst-{i}" for i in range(3 * queue_max)], padding=4000)
     followed(live_stream, burst[-1])
     first = client.read_to_end()
     again = SseClient(changes(live_stream), last_event_id=client.last_id, timeout_s=60)
@@ -165,6 +166,21 @@ def test_a_stream_that_cannot_keep_up_is_closed_and_resumes_with_nothing_lost(li
         again.close()
     assert 0 < len(first) < len(burst)
     assert ids_of(first + rest) == burst
+
+
+def test_an_idle_stream_gets_a_comment_as_often_as_the_settings_say(fresh_db_url, tmp_path):
+    """Behind a proxy whose read timeout is shorter than the default keep-alive, the operator lowers it."""
+    with (stream_service(fresh_db_url, tmp_path / "stream.log", MAPSERVER_LIVE_STREAM_KEEPALIVE_S="0.2") as service,
+          requests.get(changes(service.base), headers={"Accept": "text/event-stream"}, stream=True,
+                       timeout=30) as response):
+        received, started = b"", time.monotonic()
+        for chunk in response.iter_content(chunk_size=None):
+            received += chunk
+            if received.count(b": keep-alive") >= 3:
+                break
+        waited = time.monotonic() - started
+    assert received.count(b": keep-alive") >= 3 and b"data:" not in received
+    assert waited < DEFAULTS["LIVE_STREAM_KEEPALIVE_S"]
 
 
 def test_two_processes_both_deliver(fresh_db_url, tmp_path):
@@ -230,7 +246,7 @@ def internal_stream(live_db, catalog):
     catalog = {**catalog, "alerts": dataclasses.replace(catalog["alerts"], visibility="internal")}
     loop = asyncio.new_event_loop()
     queries = Queries(live_db[0], 2, 10_000, 5)
-    hub = Hub(live_db[0], queries, 5)
+    hub = Hub(live_db[0], queries, 5, DEFAULTS["LIVE_STREAM_KEEPALIVE_S"], DEFAULTS["LIVE_STREAM_QUEUE_MAX"])
 
     async def start() -> web.AppRunner:
         await hub.start()

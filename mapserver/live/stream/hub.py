@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # events per read; a full batch is followed by the next read at once
 POLL_S = 1.0  # a read even without a notification (one lost, the listener reconnecting)
 COALESCE_S = 0.05  # reads at most this often: at 100 writes/s a stream gets ~20 writes, not 100
-KEEPALIVE_S = 15.0  # a comment on every idle stream, well inside proxies' read timeouts
-QUEUE_MAX = 2000  # events a stream may have waiting before it is closed
 BACKOFF_S = (0.1, 5.0)  # first and longest wait between attempts while the database is down
 
 Frame = tuple[int, bytes]
@@ -34,17 +32,17 @@ Frame = tuple[int, bytes]
 class Subscription:
     """One stream's place in the hub: the events it still has to write, and where it is."""
 
-    __slots__ = ("slug", "sent", "pending", "ready", "ping", "closed")
+    __slots__ = ("slug", "sent", "pending", "queue_max", "ready", "ping", "closed")
 
-    def __init__(self, slug: str, position: int):
-        self.slug = slug
+    def __init__(self, slug: str, position: int, queue_max: int):
+        self.slug, self.queue_max = slug, queue_max
         self.sent = position  # the last event id the client has (or had when it resumed)
         self.pending: deque[Frame] = deque()
         self.ready = asyncio.Event()
         self.ping = self.closed = False
 
     def offer(self, frames: list[Frame]) -> None:
-        if len(self.pending) + len(frames) > QUEUE_MAX:
+        if len(self.pending) + len(frames) > self.queue_max:
             self.close()
             return
         self.pending.extend(frames)
@@ -68,8 +66,9 @@ class Subscription:
 class Hub:
     """The follower, its LISTEN connection, and the streams of this process by layer."""
 
-    def __init__(self, url: str, queries: Queries, connect_timeout_s: int):
-        self.queries = queries
+    def __init__(self, url: str, queries: Queries, connect_timeout_s: int, keepalive_s: float, queue_max: int):
+        """`keepalive_s`, `queue_max`: LIVE_STREAM_KEEPALIVE_S, LIVE_STREAM_QUEUE_MAX (common.settings)."""
+        self.queries, self.keepalive_s, self.queue_max = queries, keepalive_s, queue_max
         self.last = 0
         self._woken = asyncio.Event()
         self._listener = Listener(url, connect_timeout_s, self._woken.set)
@@ -87,7 +86,7 @@ class Hub:
     def subscribe(self, slug: str, after: int | None) -> Subscription:
         """A stream from `after` (its Last-Event-ID) or from now. Every event above `self.last` will be
         offered to it; the caller reads the ones from `after` to there from the table (the backlog)."""
-        sub = Subscription(slug, self.last if after is None else after)
+        sub = Subscription(slug, self.last if after is None else after, self.queue_max)
         self._streams.setdefault(slug, set()).add(sub)
         return sub
 
@@ -119,7 +118,7 @@ class Hub:
 
     async def keepalive(self) -> None:
         while True:
-            await asyncio.sleep(KEEPALIVE_S)
+            await asyncio.sleep(self.keepalive_s)
             for subs in self._streams.values():
                 for sub in subs:
                     sub.ping = True

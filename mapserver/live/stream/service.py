@@ -43,7 +43,8 @@ async def _serve(settings: dict[str, Any], catalog: dict[str, Layer], host: str,
                  ready: Callable[[], None]) -> None:
     url, timeout_s = database_url(settings), int(settings["CONNECT_TIMEOUT_S"])
     queries = Queries(url, QUERY_THREADS, int(settings["STATEMENT_TIMEOUT_MS"]), timeout_s)
-    hub = Hub(url, queries, timeout_s)
+    hub = Hub(url, queries, timeout_s, float(settings["LIVE_STREAM_KEEPALIVE_S"]),
+              int(settings["LIVE_STREAM_QUEUE_MAX"]))
     await hub.start()
     tasks = [asyncio.create_task(hub.follow()), asyncio.create_task(hub.keepalive()),
              asyncio.create_task(_sweeping(queries, catalog, float(settings["LIVE_SWEEP_S"])))]
