@@ -88,3 +88,16 @@ def test_the_commands_read_the_settings_as_flask_would(tmp_path, monkeypatch):
     assert loaded == dict(expected)
     assert (loaded["PAGE_LIMIT_MAX"], loaded["MAP_ZOOM"], loaded["NESTED"]) == (500, 12, {"KEY": True})
     assert loaded["AREA_BBOX"] == (106.0, 10.0, 107.0, 11.0) and "lowercase" not in loaded
+
+
+def _plain(value):
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def test_the_example_settings_file_names_real_settings_at_their_defaults():
+    """An operator starts from config.example.toml: a value there that is not the default changes the server
+    without anyone deciding it (its upload list once left out the spreadsheets)."""
+    with (ROOT / "config.example.toml").open("rb") as fh:
+        example = tomllib.load(fh)
+    assert set(example) <= set(settings.DEFAULTS)
+    assert {k: v for k, v in example.items() if _plain(v) != _plain(settings.DEFAULTS[k])} == {}
