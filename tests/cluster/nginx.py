@@ -37,6 +37,7 @@ REFERENCE = ROOT / "deploy" / "nginx" / "mapserver.conf"
 PROXY_ADDRESS = "127.0.0.2"  # nginx's address as the nodes see it
 TRUSTED_PROXIES = f"{PROXY_ADDRESS}/32"
 FAIL_TIMEOUT_S = 10  # how long the shipped file leaves out a failing node (its upstream lines' fail_timeout)
+STREAM_FAIL_TIMEOUT_S = 5  # the same for a failing stream service
 _TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")  # nginx opens them all at start-up
 
 
@@ -82,12 +83,20 @@ def _replace(text: str, pattern: str, replacement: str, count: int = 1) -> str:
     return re.sub(pattern, lambda _match: replacement, text, flags=re.MULTILINE)
 
 
-def render(upstreams: Sequence[str], port: int, folder: Path) -> str:
-    """The reference configuration with the test's nodes (base URLs), listen port and folders."""
+def _servers(bases: Sequence[str], fail_timeout_s: int) -> str:
+    return "".join(f"    server {urlsplit(base).netloc} max_fails=3 fail_timeout={fail_timeout_s}s;\n"
+                   for base in bases)
+
+
+def render(upstreams: Sequence[str], port: int, folder: Path, streams: Sequence[str] = ()) -> str:
+    """The reference configuration with the test's nodes and stream services (base URLs; no stream service:
+    the reference's placeholders stay), listen port and folders."""
     text = REFERENCE.read_text()
-    servers = "".join(f"    server {urlsplit(base).netloc} max_fails=3 fail_timeout={FAIL_TIMEOUT_S}s;\n"
-                      for base in upstreams)
-    text = _replace(text, rf"^(?:    server \S+ max_fails=3 fail_timeout={FAIL_TIMEOUT_S}s;\n)+", servers)
+    text = _replace(text, rf"^(?:    server \S+ max_fails=3 fail_timeout={FAIL_TIMEOUT_S}s;\n)+",
+                    _servers(upstreams, FAIL_TIMEOUT_S))
+    if streams:
+        text = _replace(text, rf"^(?:    server \S+ max_fails=3 fail_timeout={STREAM_FAIL_TIMEOUT_S}s;\n)+",
+                        _servers(streams, STREAM_FAIL_TIMEOUT_S))
     text = _replace(text, r"^    listen 80;$", f"    listen 127.0.0.1:{port};\n    proxy_bind {PROXY_ADDRESS};")
     text = _replace(text, r"proxy_cache_path /var/cache/nginx/mapserver ", f"proxy_cache_path {folder / 'cache'} ")
     return _replace(text, r"access_log /var/log/nginx/mapserver\.access\.log ", f"access_log {folder / 'access.log'} ")
@@ -103,13 +112,14 @@ def _main_config(folder: Path) -> str:
 
 
 @contextmanager
-def nginx(upstreams: Sequence[str]) -> Iterator[Nginx]:
-    """nginx with the reference configuration in front of `upstreams` (base URLs, e.g. Gunicorn.base), on a
-    free loopback port; stopped, and its folder removed, when the block ends."""
+def nginx(upstreams: Sequence[str], streams: Sequence[str] = ()) -> Iterator[Nginx]:
+    """nginx with the reference configuration in front of `upstreams` (base URLs, e.g. Gunicorn.base) and
+    `streams` (stream services' base URLs), on a free loopback port; stopped, and its folder removed, when
+    the block ends."""
     folder = ROOT / "var" / "test-nginx" / uuid.uuid4().hex[:8]
     (folder / "temp").mkdir(parents=True)
     port = free_port()
-    (folder / "mapserver.conf").write_text(render(upstreams, port, folder))
+    (folder / "mapserver.conf").write_text(render(upstreams, port, folder, streams))
     (folder / "nginx.conf").write_text(_main_config(folder))
     command = [str(NGINX), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")]
     checked = subprocess.run([*command, "-t", "-q"], capture_output=True, text=True)

@@ -14,6 +14,7 @@ from common.settings import DEFAULTS
 from etl.pipeline import LoadOptions, load_file
 from tests.agency.conftest import bearer, health_geojson, make_accounts
 from tests.cluster.nginx import TRUSTED_PROXIES, nginx
+from tests.live.conftest import SseClient, add_events, stream_service
 from tests.routes.test_tiles import tile_of
 from tests.serving import gunicorn
 
@@ -156,3 +157,21 @@ def test_a_publish_is_seen_through_the_front_once_the_unversioned_lifetime_is_ov
     assert requests.get(unversioned, timeout=10).headers["ETag"].startswith('"health/v2/')
     new_tile = requests.get(after.json()["tiles"][0].replace("{z}/{x}/{y}", f"{z}/{x}/{y}"), timeout=10)
     assert new_tile.status_code == 200 and new_tile.headers["X-Cache-Status"] == "MISS"
+
+
+def test_a_stream_through_the_front_comes_from_the_stream_service_as_each_event_is_written(fresh_db_url, tmp_path):
+    """The reference's `changes` rule: a stream goes to the stream service, unbuffered; `since` to the app."""
+    with (gunicorn(fresh_db_url, tmp_path / "gunicorn.log", **NODE_ENV) as node,
+          stream_service(fresh_db_url, tmp_path / "stream.log") as streams,
+          nginx([node.base], [streams.base]) as front):
+        url = f"{front.base}/api/collections/alerts/changes"
+        polled = requests.get(url, params={"since": 0}, timeout=10)
+        client = SseClient(url, timeout_s=30).opened()
+        try:
+            from_the_service = client.response.headers.get("X-Stream-Process")
+            written = add_events(fresh_db_url, "alerts", ["front-1", "front-2"])
+            received = [int(e["id"]) for e in client.events(2)]
+        finally:
+            client.close()
+    assert polled.status_code == 200 and "X-Stream-Process" not in polled.headers and "events" in polled.json()
+    assert from_the_service == "1/1" and received == written
