@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,6 +49,15 @@ def fetch(url: str, statement: str, params: tuple = ()) -> list[tuple]:
             return cur.fetchall()
     finally:
         conn.close()
+
+
+def wait_for(check, what: str, timeout_s: float = 60) -> None:
+    """Until `check()` is true (a session waiting on a lock, a row written by another process), or fail."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
 
 
 def create_database(url: str, prefix: str = "mapserver_test", template: str | None = None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 
 import psycopg2
 import pytest
@@ -153,23 +152,6 @@ def test_the_publication_history_is_backfilled_so_a_rollback_works_after_the_upg
     assert rollback(empty_db, "health", actor="cli:lan") == 1
 
 
-def _waiting_on_a_lock(url: str, dbname: str, timeout_s: float = 30) -> None:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            deadline = time.monotonic() + timeout_s
-            while time.monotonic() < deadline:
-                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
-                            (dbname,))
-                if cur.fetchone()[0]:
-                    return
-                time.sleep(0.05)
-            raise AssertionError(f"no session of {dbname} waited on a lock")
-    finally:
-        conn.close()
-
-
 def test_a_database_migrating_while_another_of_the_cluster_creates_the_shared_role_gets_it_too():
     """Roles belong to the cluster and the migrators' advisory lock to one database: on a fresh cluster, the
     second to create mapserver_app waits for the first and then meets a duplicate, and must still migrate."""
@@ -190,7 +172,9 @@ def test_a_database_migrating_while_another_of_the_cluster_creates_the_shared_ro
 
         thread = threading.Thread(target=migrate)
         thread.start()
-        _waiting_on_a_lock(url, name)
+        pg.wait_for(lambda: pg.fetch(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                                          "AND wait_event_type = 'Lock'", (name,))[0][0],
+                    f"a session of {name} waiting on a lock")
         other.commit()
         thread.join(120)
         other.close()

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +15,7 @@ import shapely
 from common.settings import DEFAULTS
 from etl import load
 from etl.pipeline import LoadOptions, load_file
+from tests import pg
 from tests.etl.conftest import leftovers, published, rows_of
 
 AREA = DEFAULTS["AREA_BBOX"]
@@ -30,14 +30,6 @@ def _health_file(tmp_path: Path, n: int = 3) -> Path:
     path = tmp_path / "health.geojson"
     frame.to_file(path)
     return path
-
-
-def _wait_for(check, what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
 
 
 def _scalar(url: str, query: str, params=()) -> object:
@@ -60,15 +52,16 @@ def test_a_killed_load_leaves_its_table_recorded_and_db_migrate_drops_it(fresh_d
                               env={**os.environ, "DATABASE_URL": fresh_db_url},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for(lambda: _scalar(fresh_db_url, "SELECT count(*) FROM pg_locks WHERE NOT granted "
-                                  "AND relation = 'mapserver.layer_versions'::regclass") == 1, "the loader to wait")
+        pg.wait_for(lambda: _scalar(fresh_db_url, "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                                    "AND relation = 'mapserver.layer_versions'::regclass") == 1, "the loader to wait")
         loader.send_signal(signal.SIGKILL)
         loader.wait()
     finally:
         blocker.rollback()
         blocker.close()
-    _wait_for(lambda: _scalar(fresh_db_url, "SELECT pg_try_advisory_lock(%s, hashtext('health'))", (load.LOCK_CLASS,)),
-              "the loader's sessions to end")  # the lock goes with _scalar's connection
+    pg.wait_for(lambda: _scalar(fresh_db_url, "SELECT pg_try_advisory_lock(%s, hashtext('health'))",
+                                (load.LOCK_CLASS,)),
+                "the loader's sessions to end")  # the lock goes with _scalar's connection
     try:
         assert leftovers(conn, "health") == (["health_v1", "health_v2"], [(2, "health_v2")])
         assert published(conn, "health") == before
