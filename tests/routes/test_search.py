@@ -11,7 +11,13 @@ from pyproj import Geod
 
 from layers import load_catalog
 from mapserver import create_app
-from mapserver.features.query.search import WORDS_MAX, SearchTarget, query_words, search_statement
+from mapserver.features.query.search import (
+    WORDS_MAX,
+    SearchTarget,
+    query_words,
+    search_statement,
+    word_params,
+)
 from mapserver.web.catalog import published
 from tests.serving import serving
 
@@ -79,7 +85,7 @@ def _plan(db_url, q: str, limit: int) -> str:
             target = SearchTarget(load_catalog()["health"], published(cur, "health"), 0)
             words = query_words(q)
             cur.execute(sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + search_statement([target], False, len(words)),
-                        {"q": q, "limit": limit, "slug0": "health", **{f"w{i}": w for i, w in enumerate(words)}})
+                        {"q": q, "limit": limit, "slug0": "health", **word_params(words)})
             return "\n".join(row[0] for row in cur.fetchall())
     finally:
         conn.close()

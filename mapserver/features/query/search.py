@@ -73,6 +73,11 @@ def query_words(q: str) -> list[str]:
     return list(dict.fromkeys(word.lower() for word in _WORD.findall(q)))[:WORDS_MAX]
 
 
+def word_params(words: list[str]) -> dict[str, str]:
+    """The statement's parameters w0, w1, ... for `query_words`' words."""
+    return {f"w{i}": word for i, word in enumerate(words)}
+
+
 def _similar(words: int) -> list[sql.Composable]:
     # `<%` keeps rows above pg_trgm.word_similarity_threshold, which every pooled session sets
     # to SEARCH_SIMILARITY_MIN (mapserver.web.db): the default 0.6 drops one typo in a short word.
@@ -118,9 +123,9 @@ def search_statement(targets: list[SearchTarget], near: bool, words: int) -> sql
 
 
 def search_json(targets: list[SearchTarget], q: str, limit: int, near: tuple[float, float] | None) -> bytes:
-    """One statement over every target layer; the statement text is kept per (tables, near) shape."""
+    """One statement over every target layer; the statement text is kept per (tables, near, words) shape."""
     words = query_words(q)
-    params: dict[str, Any] = {"q": q, "limit": limit, **{f"w{i}": w for i, w in enumerate(words)}}
+    params: dict[str, Any] = {"q": q, "limit": limit, **word_params(words)}
     if near:
         params.update(near_lon=near[0], near_lat=near[1])
     params.update({f"slug{t.n}": t.layer.slug for t in targets})
